@@ -1,0 +1,364 @@
+"""PCA baseline and latent-space analysis of LED (Vlachas et al. 2020).
+
+- :class:`PCA`: principal component analysis by SVD of the centred data; the energy of
+  the modes and the rank-k reconstruction (KS, Section 8.4.2, Figures 43-45).
+- :func:`pca_reconstruction_error`: test MSE against the number of modes, the linear
+  baseline for the autoencoder's reconstruction error (Figure 37 / 45).
+- :func:`latent_pca`, :func:`density_2d`, :func:`cluster_latent`,
+  :func:`centres_to_latent`: PCA of the latent trajectory z_t, its density, and spectral
+  clustering of the metastable states (advection-diffusion 3-D, Figures 4, 22, 23).
+
+The clustering is written here because scikit-learn is not a dependency; it is
+spectral clustering after Ng, Jordan & Weiss (2002) with the local scaling of
+Zelnik-Manor & Perona (2004). Swapping in ``sklearn.cluster.SpectralClustering`` only
+means replacing :func:`spectral_labels`.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+from scipy.linalg import eigh
+
+from .metrics import _finite_array, _positive_int
+
+__all__ = [
+    "PCA",
+    "pca_reconstruction_error",
+    "latent_pca",
+    "density_2d",
+    "density_at_points",
+    "kmeans",
+    "spectral_labels",
+    "cluster_latent",
+    "centres_to_latent",
+    "adjusted_rand_index",
+]
+
+
+def _data_matrix(name: str, x) -> np.ndarray:
+    """``(n_samples, *feature_shape)`` as a finite 2-D array (features flattened)."""
+    x = _finite_array(name, x, min_ndim=2)
+    return x.reshape(x.shape[0], -1)
+
+
+# --------------------------------------------------------------------------- PCA
+
+
+class PCA:
+    """Principal component analysis by the SVD of the centred data.
+
+    ``X - mean = U S V^T``: the rows of ``components`` (= V^T) are the modes, ordered by
+    energy. ``explained_variance = S^2 / (n - 1)`` are the eigenvalues of the sample
+    covariance, ``energy = S^2 / sum S^2`` the fraction of the total variance in each
+    mode (Figure 43: the first 8 KS modes hold ~99.8%). Each mode's sign is fixed so that
+    its largest-magnitude entry is positive, so fits are reproducible.
+
+    Samples may have any shape ``(n, *feature_shape)``; features are flattened and
+    ``inverse_transform`` / ``reconstruct`` restore ``feature_shape``.
+    """
+
+    def __init__(self, n_components: int | None = None):
+        self.n_components = None if n_components is None else _positive_int("n_components", n_components)
+
+    def fit(self, X) -> "PCA":
+        x = _finite_array("X", X, min_ndim=2)
+        self.feature_shape = x.shape[1:]
+        x = x.reshape(x.shape[0], -1)
+        n, d = x.shape
+        if n < 2:
+            raise ValueError(f"X must hold at least 2 samples, got {n}")
+        r = min(n, d)
+        if self.n_components is not None and self.n_components > r:
+            raise ValueError(f"n_components must be <= min(n_samples, n_features) = {r}, got {self.n_components}")
+        self.mean = x.mean(axis=0)
+        _, s, vt = np.linalg.svd(x - self.mean, full_matrices=False)
+        # Deterministic signs: largest |entry| of each mode positive.
+        piv = np.argmax(np.abs(vt), axis=1)
+        vt = vt * np.sign(vt[np.arange(vt.shape[0]), piv])[:, None]
+        total = float(np.sum(s**2))
+        k = r if self.n_components is None else self.n_components
+        self.singular_values = s[:k]
+        self.components = vt[:k]
+        self.explained_variance = s[:k] ** 2 / (n - 1)
+        # Fractions of the TOTAL variance (all modes), so they sum to < 1 when truncated.
+        self.energy = s[:k] ** 2 / total if total > 0 else np.zeros(k)
+        self.cumulative_energy = np.cumsum(self.energy)
+        self.n_samples = n
+        return self
+
+    @property
+    def explained_variance_ratio(self) -> np.ndarray:
+        """Alias of ``energy``: the fraction of the total variance in each mode."""
+        self._check_fitted()
+        return self.energy
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "components"):
+            raise ValueError("this PCA is not fitted yet: call fit(X) first")
+
+    def _k(self, k) -> int:
+        kmax = self.components.shape[0]
+        if k is None:
+            return kmax
+        if isinstance(k, bool) or not isinstance(k, Integral) or not 0 <= k <= kmax:
+            raise ValueError(f"k must be an integer in [0, {kmax}], got {k!r}")
+        return int(k)
+
+    def transform(self, X, k: int | None = None) -> np.ndarray:
+        """Coefficients of the first ``k`` modes (all by default): ``(n, k)``."""
+        self._check_fitted()
+        x = _finite_array("X", X, min_ndim=2)
+        if x.shape[1:] != self.feature_shape:
+            raise ValueError(f"X must have shape (n, {self.feature_shape}), got {x.shape}")
+        k = self._k(k)
+        return (x.reshape(x.shape[0], -1) - self.mean) @ self.components[:k].T
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """States from the coefficients ``Z`` (n, k) of the first k modes."""
+        self._check_fitted()
+        z = _finite_array("Z", Z, min_ndim=2)
+        if z.ndim != 2 or z.shape[1] > self.components.shape[0]:
+            raise ValueError(f"Z must be (n, k) with k <= {self.components.shape[0]}, got {z.shape}")
+        x = self.mean + z @ self.components[: z.shape[1]]
+        return x.reshape((z.shape[0],) + tuple(self.feature_shape))
+
+    def reconstruct(self, X, k: int | None = None) -> np.ndarray:
+        """Projection of ``X`` onto the first ``k`` modes, in state space (Figure 44)."""
+        return self.inverse_transform(self.transform(X, k))
+
+
+def pca_reconstruction_error(train, test, ks) -> np.ndarray:
+    """Test-set MSE of the rank-k PCA reconstruction for each k in ``ks``.
+
+    PCA is fitted on ``train`` (n, *features); the error is the mean over samples and
+    features of (x - x_rec)^2, the same loss as the autoencoders' (Figure 37, 45).
+    """
+    train = _finite_array("train", train, min_ndim=2)
+    test = _finite_array("test", test, min_ndim=2)
+    if train.shape[1:] != test.shape[1:]:
+        raise ValueError(f"train and test must have the same feature shape, got {train.shape[1:]} and {test.shape[1:]}")
+    ks = np.atleast_1d(np.asarray(ks))
+    if ks.size == 0 or not np.issubdtype(ks.dtype, np.integer) or ks.ndim != 1:
+        raise ValueError(f"ks must be a non-empty list of integers, got {ks!r}")
+    pca = PCA().fit(train)
+    kmax = pca.components.shape[0]
+    if ks.min() < 0 or ks.max() > kmax:
+        raise ValueError(f"ks must lie in [0, {kmax}], got {ks.tolist()}")
+    z = pca.transform(test)  # all coefficients once; truncate per k
+    xt = test.reshape(test.shape[0], -1)
+    out = np.empty(ks.size)
+    for i, k in enumerate(ks):
+        rec = pca.mean + z[:, :k] @ pca.components[:k]
+        out[i] = np.mean((xt - rec) ** 2)
+    return out
+
+
+# --------------------------------------------------------------------------- latent analysis
+
+
+def latent_pca(z, n_components: int = 3) -> tuple[np.ndarray, PCA]:
+    """PCA of a latent trajectory ``z`` (n, d_z): returns ``(z_pca (n, n_components), pca)``."""
+    z = _data_matrix("z", z)
+    n_components = _positive_int("n_components", n_components)
+    if n_components > min(z.shape):
+        raise ValueError(f"n_components must be <= min(n, d_z) = {min(z.shape)}, got {n_components}")
+    pca = PCA(n_components).fit(z)
+    return pca.transform(z), pca
+
+
+def density_2d(a, b, bins=100, range=None):
+    """2-D histogram density of the pairs (a_i, b_i): ``(density, a_edges, b_edges)``.
+
+    Normalised to integrate to 1 (Figures 4, 17, 22: PCA mode against PCA mode).
+    """
+    a = _finite_array("a", a, min_ndim=1).ravel()
+    b = _finite_array("b", b, min_ndim=1).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must hold the same number of values, got {a.size} and {b.size}")
+    if isinstance(bins, Integral):
+        bins = _positive_int("bins", bins)
+    return np.histogram2d(a, b, bins=bins, range=range, density=True)
+
+
+def density_at_points(a, b, bins=100) -> np.ndarray:
+    """Value of :func:`density_2d` at each point (a_i, b_i), for colouring scatter plots."""
+    H, ea, eb = density_2d(a, b, bins=bins)
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    ia = np.clip(np.searchsorted(ea, a, side="right") - 1, 0, H.shape[0] - 1)
+    ib = np.clip(np.searchsorted(eb, b, side="right") - 1, 0, H.shape[1] - 1)
+    return H[ia, ib]
+
+
+def kmeans(x, n_clusters: int, *, seed: int, n_init: int = 10, max_iter: int = 300):
+    """Lloyd's k-means with k-means++ seeding (Arthur & Vassilvitskii 2007).
+
+    ``x`` (n, d). The best of ``n_init`` seeded restarts (lowest inertia) is returned
+    as ``(labels (n,), centres (k, d), inertia)``.
+    """
+    x = _data_matrix("x", x)
+    k = _positive_int("n_clusters", n_clusters)
+    n_init = _positive_int("n_init", n_init)
+    max_iter = _positive_int("max_iter", max_iter)
+    n = x.shape[0]
+    if k > n:
+        raise ValueError(f"n_clusters must be <= the number of points {n}, got {k}")
+    rng = np.random.default_rng(seed)
+    xx = np.einsum("ij,ij->i", x, x)
+
+    def sqdist(c: np.ndarray) -> np.ndarray:
+        # |x - c|^2 via the expansion; clipped at 0 against round-off.
+        return np.maximum(xx[:, None] - 2.0 * x @ c.T + np.einsum("ij,ij->i", c, c)[None, :], 0.0)
+
+    best = None
+    for _ in range(n_init):
+        # k-means++: each new centre drawn with probability proportional to D(x)^2.
+        centres = np.empty((k, x.shape[1]))
+        centres[0] = x[rng.integers(n)]
+        d2 = sqdist(centres[:1])[:, 0]
+        for j in range(1, k):
+            tot = d2.sum()
+            idx = rng.integers(n) if tot <= 0 else rng.choice(n, p=d2 / tot)
+            centres[j] = x[idx]
+            d2 = np.minimum(d2, sqdist(centres[j : j + 1])[:, 0])
+        labels = None
+        for _ in range(max_iter):
+            D = sqdist(centres)
+            new = np.argmin(D, axis=1)
+            if labels is not None and np.array_equal(new, labels):
+                break
+            labels = new
+            counts = np.bincount(labels, minlength=k)
+            sums = np.zeros_like(centres)
+            np.add.at(sums, labels, x)
+            empty = counts == 0
+            centres = np.where(empty[:, None], centres, sums / np.maximum(counts, 1)[:, None])
+            if empty.any():  # re-seed an empty cluster at the worst-served point
+                far = np.argsort(D[np.arange(n), labels])[::-1][: int(empty.sum())]
+                centres[empty] = x[far]
+        inertia = float(sqdist(centres)[np.arange(n), labels].sum())
+        if best is None or inertia < best[2]:
+            best = (labels, centres, inertia)
+    return best
+
+
+def spectral_labels(x, n_clusters: int, *, seed: int, n_neighbors: int = 7, bandwidth=None, n_init: int = 10):
+    """Spectral clustering of the points ``x`` (m, d) (Ng, Jordan & Weiss 2002).
+
+    Affinity ``A_ij = exp(-|x_i - x_j|^2 / (s_i s_j))``. By default the scales are local
+    (Zelnik-Manor & Perona 2004): s_i is the distance from x_i to its ``n_neighbors``-th
+    nearest neighbour, which separates clusters of different density and non-convex
+    shapes (rings) where one global bandwidth cannot. ``bandwidth="median"`` uses one
+    global s = median pairwise distance; a positive float sets s. Then the leading
+    eigenvectors of ``D^{-1/2} A D^{-1/2}``, rows normalised to unit length, are
+    clustered by seeded k-means. Dense O(m^2): keep m to a few thousand.
+    """
+    x = _data_matrix("x", x)
+    k = _positive_int("n_clusters", n_clusters)
+    m = x.shape[0]
+    if k > m:
+        raise ValueError(f"n_clusters must be <= the number of points {m}, got {k}")
+    sq = np.einsum("ij,ij->i", x, x)
+    d2 = np.maximum(sq[:, None] - 2.0 * x @ x.T + sq[None, :], 0.0)
+    np.fill_diagonal(d2, 0.0)
+    if bandwidth is None:
+        nn = min(_positive_int("n_neighbors", n_neighbors), m - 1)
+        s = np.sqrt(np.partition(d2, nn, axis=1)[:, nn]) if nn > 0 else np.ones(m)
+        s = np.maximum(s, 1e-12 * max(float(s.max()), 1e-300))
+        A = np.exp(-d2 / np.outer(s, s))
+    else:
+        if isinstance(bandwidth, str):
+            if bandwidth != "median":
+                raise ValueError(f"bandwidth must be None, 'median' or a positive float, got {bandwidth!r}")
+            iu = np.triu_indices(m, 1)
+            sigma = float(np.median(np.sqrt(d2[iu]))) if m > 1 else 1.0
+            sigma = sigma if sigma > 0 else 1.0
+        else:
+            sigma = float(bandwidth)
+            if not math.isfinite(sigma) or sigma <= 0:
+                raise ValueError(f"bandwidth must be a positive float, got {bandwidth!r}")
+        A = np.exp(-d2 / (2.0 * sigma**2))
+    np.fill_diagonal(A, 0.0)
+    deg = np.maximum(A.sum(axis=1), 1e-300)
+    dm = 1.0 / np.sqrt(deg)
+    M = dm[:, None] * A * dm[None, :]
+    _, V = eigh(M, subset_by_index=[m - k, m - 1])
+    V = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-300)
+    labels, _, _ = kmeans(V, k, seed=seed, n_init=n_init)
+    return labels
+
+
+def cluster_latent(z_pca, n_clusters: int, seed: int, *, max_points: int = 2000, **spectral_kw):
+    """Spectral clustering of latent PCA coordinates into metastable states (Figures 4, 23).
+
+    A seeded random subsample of at most ``max_points`` points is clustered by
+    :func:`spectral_labels`; every other point takes the label of its nearest clustered
+    neighbour. Clusters are numbered by decreasing size. Returns ``(labels (n,),
+    centres (n_clusters, p))`` with each centre the mean of its members in PCA space.
+    """
+    x = _data_matrix("z_pca", z_pca)
+    k = _positive_int("n_clusters", n_clusters)
+    max_points = _positive_int("max_points", max_points)
+    n = x.shape[0]
+    if k > min(n, max_points):
+        raise ValueError(f"n_clusters must be <= min(n_points, max_points) = {min(n, max_points)}, got {k}")
+    rng = np.random.default_rng(seed)
+    sub = np.sort(rng.choice(n, size=max_points, replace=False)) if n > max_points else np.arange(n)
+    sub_labels = spectral_labels(x[sub], k, seed=seed, **spectral_kw)
+    labels = np.empty(n, dtype=np.int64)
+    labels[sub] = sub_labels
+    rest = np.setdiff1d(np.arange(n), sub)
+    if rest.size:
+        xs = x[sub]
+        ss = np.einsum("ij,ij->i", xs, xs)
+        for start in range(0, rest.size, 4096):  # chunks bound the (chunk, m) distance block
+            r = rest[start : start + 4096]
+            d2 = ss[None, :] - 2.0 * x[r] @ xs.T
+            labels[r] = sub_labels[np.argmin(d2, axis=1)]
+    # Relabel by decreasing cluster size for a stable, readable numbering.
+    order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
+    relabel = np.empty(k, dtype=np.int64)
+    relabel[order] = np.arange(k)
+    labels = relabel[labels]
+    counts = np.bincount(labels, minlength=k)
+    sums = np.zeros((k, x.shape[1]))
+    np.add.at(sums, labels, x)
+    centres = sums / np.maximum(counts, 1)[:, None]
+    return labels, centres
+
+
+def centres_to_latent(centres, pca: PCA) -> np.ndarray:
+    """Map cluster centres from latent-PCA coordinates back to the latent space z.
+
+    ``z = mean + centres @ components[:p]``: with p < d_z modes this is the projection
+    of the cluster's mean latent state onto the PCA subspace. The decoder then maps each
+    ``z`` to a configuration (Figure 23).
+    """
+    if not isinstance(pca, PCA):
+        raise TypeError(f"pca must be a fitted ledlib.analysis.PCA, got {type(pca).__name__}")
+    return pca.inverse_transform(centres)
+
+
+def adjusted_rand_index(labels_a, labels_b) -> float:
+    """Adjusted Rand index of two partitions (Hubert & Arabie 1985): 1 for identical ones."""
+    a = np.asarray(labels_a).ravel()
+    b = np.asarray(labels_b).ravel()
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"labels_a and labels_b must be non-empty and of equal length, got {a.size} and {b.size}")
+    _, ia = np.unique(a, return_inverse=True)
+    _, ib = np.unique(b, return_inverse=True)
+    C = np.zeros((ia.max() + 1, ib.max() + 1))
+    np.add.at(C, (ia, ib), 1.0)
+
+    def pairs(v):
+        return (v * (v - 1) / 2.0).sum()
+
+    s_ij, s_a, s_b, n2 = pairs(C), pairs(C.sum(1)), pairs(C.sum(0)), a.size * (a.size - 1) / 2.0
+    expected = s_a * s_b / n2 if n2 > 0 else 0.0
+    max_idx = 0.5 * (s_a + s_b)
+    if max_idx == expected:
+        return 1.0
+    return float((s_ij - expected) / (max_idx - expected))

@@ -1,0 +1,564 @@
+"""Comparison measures of the LED paper (Vlachas et al. 2020, Section 7) and their helpers.
+
+- NAD / MNAD, eqs. (22)-(23): pointwise absolute error normalised by the range of the
+  true field, averaged over space (NAD(t_j)) and then over time (MNAD).
+- Wasserstein distance (WD), eq. (24): the L1 distance between the two quantile
+  functions; for random vectors the mean WD of the marginals (Section 7.2).
+- L1-norm histogram distance (L1-NHD), Section 7.3: L1 distance between the two
+  normalised histograms on a common grid, Rice-rule bin count.
+- Moments of particle configurations (M1 = mean, M2 = variance, per axis; the paper
+  averages them over the three axes, Section 8.2.1) and the WD / L1-NHD between their
+  distributions over an ensemble of runs, at every time step (Figures 3, 19, 20, 25, 26).
+- The sampling-noise floor (the paper's "self-similar error", Cao & Petzold 2006).
+- Kuramoto-Sivashinsky statistics (Figure 41): power spectrum, the u_x-u_xx density.
+- Streaming accumulators (histogram, Welford moments) for long ensembles.
+
+Every function validates its input and raises ``ValueError`` naming the parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "nad",
+    "mnad",
+    "wasserstein",
+    "wasserstein_columns",
+    "wasserstein_marginals",
+    "rice_bins",
+    "l1_hist_distance",
+    "l1_hist_distance_columns",
+    "moments",
+    "moment_distribution_errors",
+    "sampling_floor",
+    "spectral_derivative",
+    "power_spectrum",
+    "spectrum_error",
+    "joint_density_ux_uxx",
+    "lyapunov_times",
+    "RunningHistogram",
+    "RunningMoments",
+]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _finite_array(name: str, x, *, min_ndim: int = 1, allow_empty: bool = False) -> np.ndarray:
+    """``x`` as a float64 array with at least ``min_ndim`` axes, finite, non-empty."""
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be convertible to a numeric array ({exc})") from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real, got a complex array")
+    if arr.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def _sample_1d(name: str, x) -> np.ndarray:
+    """A 1-D sample (any array is flattened: the sample is the set of its entries)."""
+    arr = _finite_array(name, x, min_ndim=0)
+    return arr.reshape(-1)
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
+    return int(value)
+
+
+def _positive_real(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a positive real number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return float(value)
+
+
+def _same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {a.shape} and {b.shape}")
+
+
+# --------------------------------------------------------------------------- NAD / MNAD
+
+
+def nad(y, y_hat, *, normalization: str = "global", batched: bool = False) -> np.ndarray:
+    """Normalised absolute difference NAD(t_j), eq. (22) of the paper.
+
+    ``NAD(t_j) = 1/N_x sum_i |y(x_i,t_j) - y_hat(x_i,t_j)| / (max_{i,j} y - min_{i,j} y)``.
+
+    Parameters
+    ----------
+    y, y_hat : arrays ``(T, *space)`` (``(B, T, *space)`` if ``batched``): ground truth and
+        prediction of ONE field component (pass FHN's u and v separately).
+    normalization : ``"global"`` (default, eq. 22 as printed: the max and min run over
+        space AND time, i.e. one range for the whole true trajectory) or ``"per_time"``
+        (the range of the true field at each time step separately).
+    batched : if True a leading run axis is present; each run is normalised by its own
+        range and the result has shape ``(B, T)``.
+
+    Zero range (a constant true field, over the set the range is taken on): the
+    denominator becomes ``max|y|`` over the same set, and 1 if that is zero too. So an
+    exact prediction always scores 0, the score stays invariant to a common rescaling,
+    and a constant-zero truth falls back to the plain mean absolute difference.
+
+    Returns NAD at every time step, shape ``(T,)`` (``(B, T)`` if batched).
+    """
+    lead = 2 if batched else 1
+    y = _finite_array("y", y, min_ndim=lead + 1)
+    y_hat = _finite_array("y_hat", y_hat, min_ndim=lead + 1)
+    _same_shape("y", y, "y_hat", y_hat)
+    if normalization not in ("global", "per_time"):
+        raise ValueError(f"normalization must be 'global' or 'per_time', got {normalization!r}")
+    # Collapse space so that the array is (..., T, N_x).
+    yy = y.reshape(y.shape[:lead] + (-1,))
+    ee = np.abs(yy - y_hat.reshape(yy.shape))
+    if normalization == "global":
+        axes = tuple(range(lead - 1, yy.ndim))  # time and space of each run
+    else:
+        axes = (yy.ndim - 1,)  # space only
+    rng = yy.max(axis=axes, keepdims=True) - yy.min(axis=axes, keepdims=True)
+    scale = np.abs(yy).max(axis=axes, keepdims=True)
+    denom = np.where(rng > 0, rng, np.where(scale > 0, scale, 1.0))
+    return (ee / denom).mean(axis=-1)
+
+
+def mnad(y, y_hat, *, normalization: str = "global", batched: bool = False):
+    """Mean NAD over the N_T time steps, eq. (23). A float (``(B,)`` if ``batched``)."""
+    out = nad(y, y_hat, normalization=normalization, batched=batched).mean(axis=-1)
+    return float(out) if not batched else out
+
+
+# --------------------------------------------------------------------------- Wasserstein
+
+
+def wasserstein_columns(a, b) -> np.ndarray:
+    """Wasserstein-1 distance, eq. (24), between the columns of ``a`` (n, K) and ``b`` (m, K).
+
+    ``WD = int_0^1 |F_a^{-1}(tau) - F_b^{-1}(tau)| dtau``. For empirical samples both
+    quantile functions are step functions with jumps at tau = i/n and tau = j/m; these
+    breakpoints do not depend on the data, so the integral over the merged breakpoints
+    is a fixed gather from the sorted columns, vectorised over all K columns at once.
+    Returns shape ``(K,)``.
+    """
+    a = _finite_array("a", a, min_ndim=2)
+    b = _finite_array("b", b, min_ndim=2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"a and b must be 2-D (samples, columns), got {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must have the same number of columns, got {a.shape[1]} and {b.shape[1]}")
+    n, m = a.shape[0], b.shape[0]
+    sa = np.sort(a, axis=0)
+    sb = np.sort(b, axis=0)
+    if n == m:  # equal weights: the quantile functions jump together
+        return np.abs(sa - sb).mean(axis=0)
+    # Merge breakpoints exactly with integer arithmetic on the common denominator n*m.
+    knots = np.union1d(np.arange(1, n + 1) * m, np.arange(1, m + 1) * n)  # tau * n * m
+    lo = np.concatenate(([0], knots[:-1]))
+    dtau = (knots - lo) / (n * m)
+    # On (lo, knot] the quantile index is ceil(tau*n) - 1 = lo // m (and lo // n for b).
+    ia = lo // m
+    ib = lo // n
+    return (dtau[:, None] * np.abs(sa[ia] - sb[ib])).sum(axis=0)
+
+
+def wasserstein(a, b) -> float:
+    """Wasserstein-1 distance, eq. (24), between two 1-D empirical samples.
+
+    Arrays of any shape are flattened (the sample is the set of entries). Agrees with
+    ``scipy.stats.wasserstein_distance`` and POT's ``ot.wasserstein_1d`` (tested).
+    """
+    a = _sample_1d("a", a)
+    b = _sample_1d("b", b)
+    return float(wasserstein_columns(a[:, None], b[:, None])[0])
+
+
+def wasserstein_marginals(A, B) -> float:
+    """Mean WD of the marginals of two vector samples ``A`` (n, d), ``B`` (m, d) (Section 7.2).
+
+    Used for particle positions in 3-D: the WD of each axis, averaged over the axes.
+    """
+    A = _finite_array("A", A, min_ndim=2)
+    B = _finite_array("B", B, min_ndim=2)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[1]:
+        raise ValueError(f"A and B must be (samples, d) with the same d, got {A.shape} and {B.shape}")
+    return float(wasserstein_columns(A, B).mean())
+
+
+# --------------------------------------------------------------------------- L1 histogram
+
+
+def rice_bins(n: int) -> int:
+    """Rice rule, Section 7.3: ``N_bins = ceil(2 n^(1/3))``."""
+    n = _positive_int("n", n)
+    # Round before ceil so that perfect cubes (n = 8, 27, ...) are not pushed up by one.
+    return int(math.ceil(round(2.0 * n ** (1.0 / 3.0), 9)))
+
+
+def l1_hist_distance_columns(a, b, bins: int | None = None) -> np.ndarray:
+    """L1-NHD between the columns of ``a`` (n, K) and ``b`` (m, K), vectorised over K.
+
+    Per column: a uniform grid on the pooled range [min(a,b), max(a,b)], ``bins`` bins
+    (default: Rice rule with n = min(n, m), see :func:`l1_hist_distance`), both
+    histograms normalised as densities, distance ``sum_k |p_k - q_k| * width``, which
+    lies in [0, 2]. A column whose pooled range is zero (both samples one and the same
+    point) has distance 0. Returns shape ``(K,)``.
+    """
+    a = _finite_array("a", a, min_ndim=2)
+    b = _finite_array("b", b, min_ndim=2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"a and b must be 2-D (samples, columns), got {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must have the same number of columns, got {a.shape[1]} and {b.shape[1]}")
+    n, m = a.shape[0], b.shape[0]
+    nb = rice_bins(min(n, m)) if bins is None else _positive_int("bins", bins)
+    K = a.shape[1]
+    lo = np.minimum(a.min(axis=0), b.min(axis=0))
+    hi = np.maximum(a.max(axis=0), b.max(axis=0))
+    width = hi - lo
+    ok = width > 0
+    safe = np.where(ok, width, 1.0)
+
+    def counts(x: np.ndarray) -> np.ndarray:
+        # Bin index as numpy.histogram does: half-open bins, the last one closed.
+        idx = np.floor((x - lo) / safe * nb).astype(np.int64)
+        idx = np.clip(idx, 0, nb - 1)
+        flat = idx + nb * np.arange(K)[None, :]
+        return np.bincount(flat.ravel(), minlength=nb * K).reshape(K, nb)
+
+    # With densities p = c / (n * h), sum |p - q| h = sum |c_a/n - c_b/m|: h cancels.
+    dist = np.abs(counts(a) / n - counts(b) / m).sum(axis=1)
+    return np.where(ok, dist, 0.0)
+
+
+def l1_hist_distance(a, b, bins: int | None = None) -> float:
+    """L1-norm histogram distance (L1-NHD), Section 7.3, between two 1-D samples.
+
+    Both samples are binned on one uniform grid spanning the pooled range. The number
+    of bins follows the Rice rule ``ceil(2 n^(1/3))`` with n the number of observations
+    in a sample, as in the paper; when the two samples differ in size the smaller n is
+    used (the coarser grid, so that neither histogram is under-resolved). Histograms are
+    normalised as densities; the distance is ``sum |p - q| * width`` in [0, 2]: 0 for
+    identical samples, 2 for samples whose values never share a bin.
+    """
+    a = _sample_1d("a", a)
+    b = _sample_1d("b", b)
+    return float(l1_hist_distance_columns(a[:, None], b[:, None], bins=bins)[0])
+
+
+# --------------------------------------------------------------------------- moments
+
+
+def moments(positions, *, average_dims: bool = False):
+    """First two moments of particle configurations ``(..., N, dim)``.
+
+    M1 is the mean position and M2 the variance (central, 1/N) over the N particles, per
+    axis: both of shape ``(..., dim)``. With ``average_dims`` they are averaged over the
+    axes, shape ``(...)``, as the paper reports them for the 3-D case (Section 8.2.1).
+    A 1-D problem may pass ``(..., N)`` only if wrapped as ``(..., N, 1)``.
+    """
+    x = _finite_array("positions", positions, min_ndim=2)
+    m1 = x.mean(axis=-2)
+    m2 = ((x - m1[..., None, :]) ** 2).mean(axis=-2)
+    if average_dims:
+        return m1.mean(axis=-1), m2.mean(axis=-1)
+    return m1, m2
+
+
+def moment_distribution_errors(m_true, m_pred, *, bins: int | None = None) -> dict[str, np.ndarray]:
+    """WD and L1-NHD between the distributions of a moment over runs, at each time step.
+
+    ``m_true`` (runs_true, T) and ``m_pred`` (runs_pred, T): e.g. M1 of 600 LED runs from
+    one initial condition against the ground-truth ensemble (Figures 19 and 25).
+    Returns ``{"wd": (T,), "l1": (T,)}``.
+    """
+    m_true = _finite_array("m_true", m_true, min_ndim=2)
+    m_pred = _finite_array("m_pred", m_pred, min_ndim=2)
+    if m_true.ndim != 2 or m_pred.ndim != 2:
+        raise ValueError(f"m_true and m_pred must be (runs, T), got {m_true.shape} and {m_pred.shape}")
+    if m_true.shape[1] != m_pred.shape[1]:
+        raise ValueError(
+            f"m_true and m_pred must have the same number of time steps T, got "
+            f"{m_true.shape[1]} and {m_pred.shape[1]}"
+        )
+    return {
+        "wd": wasserstein_columns(m_true, m_pred),
+        "l1": l1_hist_distance_columns(m_true, m_pred, bins=bins),
+    }
+
+
+def sampling_floor(truth, metric: Callable, *, seed: int, n_splits: int = 1, axis: int = 0):
+    """Sampling-noise floor of a statistical error (the paper's "self-similar error").
+
+    Following Cao & Petzold (2006), the error between two independent ensembles of the
+    TRUE system bounds from below what any model can be shown to achieve with that many
+    runs: errors below it are statistically insignificant. The ground-truth ensemble
+    ``truth`` is split along ``axis`` (the run axis) by a seeded random permutation into
+    two halves and ``metric(half1, half2)`` is returned, averaged over ``n_splits``
+    independent splits. ``metric`` may return a number, an array or a dict of arrays
+    (e.g. :func:`moment_distribution_errors`).
+
+    Each half holds only half the runs, so the floor is that of a comparison of two
+    ensembles of size n/2 (sampling noise of WD scales like 1/sqrt(n)); to match a
+    prediction ensemble of size n, pass a ground truth of 2n runs.
+    """
+    x = _finite_array("truth", truth, min_ndim=1)
+    if not callable(metric):
+        raise TypeError(f"metric must be callable, got {type(metric).__name__}")
+    n_splits = _positive_int("n_splits", n_splits)
+    if isinstance(axis, bool) or not isinstance(axis, Integral) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis must be an integer in [{-x.ndim}, {x.ndim - 1}], got {axis!r}")
+    n = x.shape[axis]
+    if n < 2:
+        raise ValueError(f"truth must hold at least 2 runs along axis {axis}, got {n}")
+    rng = np.random.default_rng(seed)
+    results = []
+    for _ in range(n_splits):
+        perm = rng.permutation(n)
+        h = n // 2
+        results.append(metric(np.take(x, perm[:h], axis=axis), np.take(x, perm[h : 2 * h], axis=axis)))
+    if isinstance(results[0], dict):
+        return {k: np.mean([np.asarray(r[k]) for r in results], axis=0) for k in results[0]}
+    out = np.mean([np.asarray(r, dtype=float) for r in results], axis=0)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+# --------------------------------------------------------------------------- KS statistics
+
+
+def _periodic_field(name: str, u, L) -> tuple[np.ndarray, float]:
+    u = _finite_array(name, u, min_ndim=1)
+    if u.shape[-1] < 2:
+        raise ValueError(f"{name} must have at least 2 grid points on its last axis, got {u.shape}")
+    return u, _positive_real("L", L)
+
+
+def spectral_derivative(u, L, order: int = 1) -> np.ndarray:
+    """``d^order u / dx^order`` of periodic fields ``(..., n)`` on [0, L), by FFT.
+
+    The n grid points are x_i = i L / n (the periodic point x = L is not repeated). For
+    odd orders the Nyquist mode of an even n is dropped (its derivative is not real).
+    """
+    u, L = _periodic_field("u", u, L)
+    order = _positive_int("order", order)
+    n = u.shape[-1]
+    k = 2.0 * np.pi / L * np.fft.rfftfreq(n, d=1.0 / n)
+    mult = (1j * k) ** order
+    if order % 2 == 1 and n % 2 == 0:
+        mult[-1] = 0.0
+    return np.fft.irfft(mult * np.fft.rfft(u, axis=-1), n=n, axis=-1)
+
+
+def power_spectrum(u, L) -> tuple[np.ndarray, np.ndarray]:
+    """Time-averaged power spectrum of periodic fields ``(..., n)`` (e.g. KS ``(T, 64)``).
+
+    Returns ``(k, P)`` with wavenumbers ``k_m = 2 pi m / L``, m = 0..n//2, and the energy
+    of each Fourier mode ``P_m = c_m |u_hat_m|^2`` (u_hat = rfft(u)/n, c_m = 2 for the
+    modes that stand for a +/- pair, 1 for m = 0 and the Nyquist mode), averaged over
+    all leading axes. Normalised so that Parseval holds: ``sum_m P_m = mean(u**2)``.
+    """
+    u, L = _periodic_field("u", u, L)
+    n = u.shape[-1]
+    uh = np.fft.rfft(u, axis=-1) / n
+    c = np.full(uh.shape[-1], 2.0)
+    c[0] = 1.0
+    if n % 2 == 0:
+        c[-1] = 1.0
+    P = (c * np.abs(uh) ** 2).reshape(-1, uh.shape[-1]).mean(axis=0)
+    k = 2.0 * np.pi / L * np.arange(uh.shape[-1])
+    return k, P
+
+
+def spectrum_error(u_true, u_pred, L, *, kind: str = "log", floor: float = 1e-12) -> float:
+    """Distance between the power spectra of two sets of trajectories (Figure 41a).
+
+    ``kind="log"``: mean over wavenumbers of ``|log10(P_pred + f) - log10(P_true + f)|``
+    with ``f = floor * max(P_true)`` (spectra span decades; the floor keeps modes with no
+    energy, such as the conserved zero mean of KS, from dominating).
+    ``kind="relative"``: ``sum |P_pred - P_true| / sum P_true``.
+    """
+    u_true, L = _periodic_field("u_true", u_true, L)
+    u_pred, _ = _periodic_field("u_pred", u_pred, L)
+    if u_true.shape[-1] != u_pred.shape[-1]:
+        raise ValueError(
+            f"u_true and u_pred must have the same grid size n, got {u_true.shape[-1]} and {u_pred.shape[-1]}"
+        )
+    floor = _positive_real("floor", floor)
+    _, Pt = power_spectrum(u_true, L)
+    _, Pp = power_spectrum(u_pred, L)
+    if kind == "log":
+        f = floor * max(Pt.max(), np.finfo(float).tiny)
+        return float(np.mean(np.abs(np.log10(Pp + f) - np.log10(Pt + f))))
+    if kind == "relative":
+        total = Pt.sum()
+        if total <= 0:
+            raise ValueError("u_true has zero power: relative spectrum error is undefined")
+        return float(np.abs(Pp - Pt).sum() / total)
+    raise ValueError(f"kind must be 'log' or 'relative', got {kind!r}")
+
+
+def joint_density_ux_uxx(u, L, bins=50, range=None):
+    """Joint density of (u_x, u_xx) over all grid points and times (Figure 41c,d).
+
+    Derivatives are spectral (periodic domain [0, L)). Returns ``(density, ux_edges,
+    uxx_edges)`` from a 2-D histogram normalised to integrate to 1. Pass the same
+    ``range=[[ux_lo, ux_hi], [uxx_lo, uxx_hi]]`` and ``bins`` for truth and prediction to
+    compare them on one grid.
+    """
+    u, L = _periodic_field("u", u, L)
+    if isinstance(bins, Integral):
+        bins = _positive_int("bins", bins)
+    ux = spectral_derivative(u, L, 1).ravel()
+    uxx = spectral_derivative(u, L, 2).ravel()
+    if range is not None:
+        r = np.asarray(range, dtype=float)
+        if r.shape != (2, 2) or not np.all(np.isfinite(r)) or np.any(r[:, 1] <= r[:, 0]):
+            raise ValueError(f"range must be [[ux_lo, ux_hi], [uxx_lo, uxx_hi]] with lo < hi, got {range!r}")
+        range = r
+    H, ex, ey = np.histogram2d(ux, uxx, bins=bins, range=range, density=True)
+    return H, ex, ey
+
+
+def lyapunov_times(t, lyapunov_exponent):
+    """Time in units of the Lyapunov time 1/Lambda_1: ``t * Lambda_1`` (KS: Lambda_1 = 0.048)."""
+    lam = _positive_real("lyapunov_exponent", lyapunov_exponent)
+    t = _finite_array("t", t, min_ndim=0)
+    out = t * lam
+    return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- accumulators
+
+
+class RunningHistogram:
+    """Histogram on a fixed uniform grid, accumulated batch by batch.
+
+    ``RunningHistogram(lo, hi, bins)``; ``update(samples)`` adds all entries of an array.
+    Bins are numpy's: half-open, the last closed. Values outside [lo, hi] are not binned
+    but counted in ``n_below`` / ``n_above``; ``density`` is normalised over the binned
+    values (as ``numpy.histogram(..., density=True)``), so after any sequence of updates
+    it equals the batch histogram of the concatenated data.
+    """
+
+    def __init__(self, lo: float, hi: float, bins: int):
+        lo = float(lo)
+        hi = float(hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+            raise ValueError(f"lo and hi must be finite with lo < hi, got lo={lo}, hi={hi}")
+        self.bins = _positive_int("bins", bins)
+        self.lo, self.hi = lo, hi
+        self.edges = np.linspace(lo, hi, self.bins + 1)
+        self.counts = np.zeros(self.bins, dtype=np.int64)
+        self.n_below = 0
+        self.n_above = 0
+
+    def update(self, samples) -> "RunningHistogram":
+        x = _finite_array("samples", samples, min_ndim=0, allow_empty=True).ravel()
+        below = x < self.lo
+        above = x > self.hi
+        self.n_below += int(below.sum())
+        self.n_above += int(above.sum())
+        x = x[~(below | above)]
+        idx = np.floor((x - self.lo) / (self.hi - self.lo) * self.bins).astype(np.int64)
+        idx = np.minimum(idx, self.bins - 1)  # x == hi goes to the closed last bin
+        self.counts += np.bincount(idx, minlength=self.bins)
+        return self
+
+    @property
+    def n(self) -> int:
+        """Number of binned values."""
+        return int(self.counts.sum())
+
+    @property
+    def centers(self) -> np.ndarray:
+        return 0.5 * (self.edges[1:] + self.edges[:-1])
+
+    @property
+    def density(self) -> np.ndarray:
+        if self.n == 0:
+            raise ValueError("density is undefined before any value fell inside [lo, hi]")
+        return self.counts / (self.n * np.diff(self.edges))
+
+    def l1_distance(self, other: "RunningHistogram") -> float:
+        """L1-NHD ``sum |p - q| * width`` against a histogram on the same grid."""
+        if not isinstance(other, RunningHistogram) or not np.array_equal(self.edges, other.edges):
+            raise ValueError("other must be a RunningHistogram on the same grid (lo, hi, bins)")
+        return float(np.sum(np.abs(self.density - other.density) * np.diff(self.edges)))
+
+
+class RunningMoments:
+    """Element-wise mean and variance over a stream of batches (Welford / Chan et al.).
+
+    ``update(batch)`` takes ``(n, *shape)`` with the samples on axis 0; the first call fixes
+    ``shape``. Batches are merged with the pairwise update of Chan, Golub & LeVeque
+    (1979), which stays accurate when the mean is large against the spread. ``var`` is
+    the population variance (1/count), ``sample_var`` the unbiased one.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self._mean = None
+        self._m2 = None
+
+    def update(self, batch) -> "RunningMoments":
+        x = _finite_array("batch", batch, min_ndim=1, allow_empty=True)
+        if self._mean is not None and x.shape[1:] != self._mean.shape:
+            raise ValueError(f"batch must have shape (n, {self._mean.shape}), got {x.shape}")
+        nb = x.shape[0]
+        if nb == 0:
+            return self
+        mb = x.mean(axis=0)
+        m2b = ((x - mb) ** 2).sum(axis=0)
+        if self._mean is None:
+            self.count, self._mean, self._m2 = nb, mb, m2b
+            return self
+        n = self.count + nb
+        delta = mb - self._mean
+        self._mean = self._mean + delta * (nb / n)
+        self._m2 = self._m2 + m2b + delta**2 * (self.count * nb / n)
+        self.count = n
+        return self
+
+    def _check(self) -> None:
+        if self.count == 0:
+            raise ValueError("no samples yet: call update(batch) first")
+
+    @property
+    def mean(self) -> np.ndarray:
+        self._check()
+        return self._mean
+
+    @property
+    def var(self) -> np.ndarray:
+        self._check()
+        return self._m2 / self.count
+
+    @property
+    def sample_var(self) -> np.ndarray:
+        self._check()
+        if self.count < 2:
+            raise ValueError("sample_var needs at least 2 samples")
+        return self._m2 / (self.count - 1)
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.var)
