@@ -1,0 +1,123 @@
+"""Figure functions for the book: a notebook cell calls one of these, never pages of pyplot.
+
+Every function returns the ``matplotlib.figure.Figure`` it drew, so a chapter can show
+it, save it, or glue it; none calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+def _field_contour(ax, field, t, x, label, cmap="RdBu_r", symmetric=True, robust=False):
+    """Space–time contour of ``field`` ``(T, n)`` with time on the horizontal axis.
+
+    ``robust`` caps the colour scale at the 99.5th percentile, so that a few extreme
+    values (a point source at t=0) do not wash out the rest.
+    """
+    field = np.asarray(field)
+    if symmetric:
+        vmax = float(np.abs(field).max()) or 1.0
+        kw = {"vmin": -vmax, "vmax": vmax}
+    elif robust:
+        kw = {"vmin": 0.0, "vmax": float(np.percentile(field, 99.5)) or None}
+    else:
+        kw = {}
+    mesh = ax.pcolormesh(t, x, field.T, shading="auto", cmap=cmap, rasterized=True, **kw)
+    ax.set_xlabel("t")
+    ax.set_ylabel("x")
+    ax.figure.colorbar(mesh, ax=ax, label=label, pad=0.01)
+    return mesh
+
+
+def ks_contour(u, t, x, lyapunov_exponent: float | None = None) -> Figure:
+    """Space–time evolution of a Kuramoto–Sivashinsky trajectory (cf. the paper's Figure 8A).
+
+    With ``lyapunov_exponent`` the time axis is in Lyapunov times, as in the paper.
+    """
+    t = np.asarray(t)
+    fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+    tt = t * lyapunov_exponent if lyapunov_exponent else t
+    _field_contour(ax, u, tt, x, "u(x, t)")
+    if lyapunov_exponent:
+        ax.set_xlabel(r"t / $T^{\Lambda_1}$ (Lyapunov times)")
+    return fig
+
+
+def fhn_initial_conditions(x, ics, roles=None) -> Figure:
+    """The activator and inhibitor initial conditions (cf. the paper's Figure 36).
+
+    ``ics`` ``(k, 2, n)``; ``roles`` a label per IC ("train", "val", "test").
+    """
+    ics = np.asarray(ics)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", sharex=True)
+    styles = {"train": "-", "val": "--", "test": ":"}
+    for i, ic in enumerate(ics):
+        role = roles[i] if roles is not None else None
+        for ax, comp in zip(axes, ic):
+            ax.plot(x, comp, color=f"C{i}", ls=styles.get(role, "-"), lw=1.6,
+                    label=f"IC {i}" + (f" ({role})" if role else ""))
+    axes[0].set_ylabel("activator u(x, 0)")
+    axes[1].set_ylabel("inhibitor v(x, 0)")
+    for ax in axes:
+        ax.set_xlabel("x")
+    axes[1].legend(fontsize=8, ncol=2)
+    return fig
+
+
+def fhn_densities(u, v, t, x) -> Figure:
+    """Space–time evolution of the activator and inhibitor densities (cf. Figures 32–33)."""
+    fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), layout="constrained", sharex=True)
+    _field_contour(axes[0], u, t, x, "u (activator)")
+    _field_contour(axes[1], v, t, x, "v (inhibitor)", cmap="viridis", symmetric=False)
+    axes[0].set_xlabel("")
+    return fig
+
+
+def particle_density_1d(positions, t, L: float = 1.0, bins: int = 40) -> Figure:
+    """Density of 1-D particle positions over time, ``positions`` ``(T, N)`` or ``(T, N, 1)``.
+
+    Shows the drift-driven motion of the cloud between the two walls.
+    """
+    pos = np.asarray(positions).reshape(len(t), -1)
+    edges = np.linspace(-L / 2, L / 2, bins + 1)
+    dens = np.stack([np.histogram(p, bins=edges, density=True)[0] for p in pos])
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    fig, ax = plt.subplots(figsize=(9, 3.0), layout="constrained")
+    _field_contour(ax, dens, np.asarray(t), centres, "density", cmap="magma", symmetric=False, robust=True)
+    ax.plot(t, pos.mean(axis=1), color="w", lw=1, label="mean position M1")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def particle_snapshots_3d(snapshots, times, L: float = 1.0, max_points: int = 400) -> Figure:
+    """3-D particle configurations at a few times (cf. the paper's Figure 24)."""
+    snapshots = np.asarray(snapshots)
+    k = len(snapshots)
+    fig = plt.figure(figsize=(3.2 * k, 3.4), layout="constrained")
+    for i, (cfg, t) in enumerate(zip(snapshots, times)):
+        ax = fig.add_subplot(1, k, i + 1, projection="3d")
+        cfg = cfg[:max_points]
+        ax.scatter(cfg[:, 0], cfg[:, 1], cfg[:, 2], s=2, c=cfg[:, 2], cmap="viridis")
+        for setlim in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
+            setlim(-L / 2, L / 2)
+        ax.set_title(f"t = {t:g}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_zticks([])
+    return fig
+
+
+def moments_over_time(t, m1, m2, labels=("M1 (mean)", "M2 (variance)")) -> Figure:
+    """First and second moments of particle positions against time, one line per dimension."""
+    m1, m2 = np.atleast_2d(np.asarray(m1).T).T, np.atleast_2d(np.asarray(m2).T).T
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.0), layout="constrained", sharex=True)
+    for ax, m, lab in zip(axes, (m1, m2), labels):
+        for d in range(m.shape[1]):
+            ax.plot(t, m[:, d], lw=1, label=f"x{d + 1}" if m.shape[1] > 1 else None)
+        ax.set_xlabel("t")
+        ax.set_ylabel(lab)
+    if m1.shape[1] > 1:
+        axes[0].legend(fontsize=8)
+    return fig
