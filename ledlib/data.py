@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 # Bump when the generation procedure changes, so old cache files are not reused.
-DATA_VERSION = 1
+DATA_VERSION = 2
 
 SYSTEMS = ("KS", "FHN", "AD1D", "AD3D")
 PROFILES = ("quick", "paper")
@@ -83,6 +83,8 @@ class DatasetSpec:
     splits: tuple[tuple[str, SplitSpec], ...]
     transient: float
     dtype: str = "float64"
+    scaling: str = "standard"  # the paper's: "minmax" to [0, 1] or "standard" N(0, 1)
+    scaler_channel_axis: int | None = None  # per-channel statistics (from the end), None: global
 
     def __post_init__(self):
         if self.system not in SYSTEMS:
@@ -91,6 +93,8 @@ class DatasetSpec:
             raise ValueError(f"transient must be >= 0, got {self.transient}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.scaling not in _SCALERS:
+            raise ValueError(f"scaling must be one of {tuple(_SCALERS)}, got {self.scaling!r}")
 
     def split(self, name: str) -> SplitSpec:
         d = dict(self.splits)
@@ -151,7 +155,8 @@ def spec(system: str, profile: str = "quick", **system_kwargs) -> DatasetSpec:
             val=SplitSpec(1, 5000 if paper else 1000, seed=2),
             test=SplitSpec(10 if paper else 2, 10_000 if paper else 2000, seed=3),
         )
-        return DatasetSpec("KS", profile, kw, splits, transient=100.0)
+        # initial_conditions() already discards 100 time units; this drops as much again
+        return DatasetSpec("KS", profile, kw, splits, transient=100.0, scaling="standard")
     if system == "FHN":
         n = 451  # cheap enough to keep the paper's horizon in both profiles
         splits = _splits(
@@ -161,13 +166,15 @@ def spec(system: str, profile: str = "quick", **system_kwargs) -> DatasetSpec:
             # long run of the test IC: 100 windows for the T_f=8000 study (Figures 7, 34, 35)
             long=SplitSpec(1, 9001 if paper else 1001, seed=0, ic=(5,)),
         )
-        return DatasetSpec("FHN", profile, kw, splits, transient=2.0)
+        return DatasetSpec("FHN", profile, kw, splits, transient=2.0, scaling="standard",
+                           scaler_channel_axis=-2)  # u and v scaled separately
     splits = _splits(
         train=SplitSpec(1, 1000 if paper else 200, seed=1),
         val=SplitSpec(1, 1000 if paper else 200, seed=2),
         test=SplitSpec(10 if paper else 2, 1000 if paper else 200, seed=3),
     )
-    return DatasetSpec(system, profile, kw, splits, transient=0.0, dtype="float32")
+    return DatasetSpec(system, profile, kw, splits, transient=0.0, dtype="float32", scaling="minmax",
+                       scaler_channel_axis=-1)  # one map per coordinate, valid for any N
 
 
 # ---------------------------------------------------------------------------------
@@ -198,6 +205,7 @@ class Dataset:
     spec: DatasetSpec
     coarse_dt: float
     splits: dict[str, Split] = field(default_factory=dict)
+    scaler: "_Scaler | None" = None  # fitted on the training split only
     path: Path | None = None
 
     def __getitem__(self, name: str) -> Split:
@@ -249,6 +257,7 @@ def generate(s: DatasetSpec, progress: bool = True) -> Dataset:
     ds = Dataset(s, system.coarse_dt)
     for name, _ in s.splits:
         ds.splits[name] = generate_split(s, name, progress=progress)
+    ds.scaler = _SCALERS[s.scaling](s.scaler_channel_axis).fit(ds.train.states)
     return ds
 
 
@@ -298,6 +307,7 @@ def save(ds: Dataset, root: Path) -> Path:
     for name, sp in ds.splits.items():
         arrays[f"{name}/states"] = sp.states
         arrays[f"{name}/t"] = sp.t
+    arrays["scaler"] = np.array(json.dumps(ds.scaler.to_dict()))  # under the checksum with the data
 
     def write_npz(tmp):
         with open(tmp, "wb") as f:
@@ -333,6 +343,7 @@ def read(s: DatasetSpec, root: Path) -> Dataset:
     with np.load(npz) as f:
         for name, _ in s.splits:
             ds.splits[name] = Split(f[f"{name}/states"], f[f"{name}/t"])
+        ds.scaler = scaler_from_dict(json.loads(str(f["scaler"])))
     return ds
 
 
@@ -437,6 +448,9 @@ class StandardScaler(_Scaler):
 
     def _stats(self, x, axes):
         return x.mean(axis=axes, keepdims=True), x.std(axis=axes, keepdims=True)
+
+
+_SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 
 
 def scaler_from_dict(d: dict) -> _Scaler:

@@ -154,3 +154,20 @@ def test_global_scaler_and_constant_channel():
         MinMaxScaler().transform(x)
     with pytest.raises(ValueError, match="kind"):
         data.scaler_from_dict({"kind": "robust"})
+
+
+@pytest.mark.parametrize("system, kind", [("KS", "standard"), ("FHN", "standard"), ("AD1D", "minmax")])
+def test_dataset_carries_the_papers_scaler_fitted_on_training_data(tmp_path, system, kind):
+    s = tiny(system, **({"n_particles": 50} if system.startswith("AD") else {}))
+    ds = data.load(s, cache=tmp_path, progress=False)
+    assert ds.scaler.kind == kind
+    y = ds.scaler.transform(ds.train.states)
+    if kind == "minmax":
+        assert y.min() == pytest.approx(0.0, abs=1e-6) and y.max() == pytest.approx(1.0, abs=1e-6)
+    else:
+        assert y.mean() == pytest.approx(0.0, abs=1e-9) and y.std() == pytest.approx(1.0, rel=1e-6)
+    # fitted on the training split only, not on the others
+    on_test = type(ds.scaler)(s.scaler_channel_axis).fit(ds.test.states)
+    assert not np.allclose(on_test.to_dict()["b"], ds.scaler.to_dict()["b"], rtol=1e-6)
+    cached = data.read(s, tmp_path)
+    assert cached.scaler.to_dict() == ds.scaler.to_dict()
