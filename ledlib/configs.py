@@ -1,0 +1,544 @@
+"""The paper's hyperparameters (Tables 1–8) and the configurations LED uses per system.
+
+Configurations are frozen dataclasses validated at construction:
+
+- :class:`AutoencoderConfig`: the autoencoder (§6.1–6.4). ``kind="field"`` is a fully
+  connected (V)AE on the flattened observable (KS, FHN); ``kind="particle"`` is the
+  permutation-invariant encoder (Figure 10) with the mixture-density decoder (Figure 11)
+  for a configuration of particles ``(N, d_x)`` (advection–diffusion).
+- :class:`RNNConfig`: the latent LSTM/GRU (§6.5).
+- :class:`TrainConfig`: optimiser and schedule of one training stage.
+- :class:`LEDConfig`: all of the above for one system.
+
+``get(system, profile)`` returns the configuration the paper picked (``"paper"``) or a
+small ``"quick"`` one that trains in seconds on a CPU. ``TABLES`` holds the grids of
+Tables 1–8 as printed in the paper and :func:`render_table` renders them as markdown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = [
+    "AutoencoderConfig", "RNNConfig", "TrainConfig", "LEDConfig", "PaperTable", "TableRow",
+    "TABLES", "SYSTEM_TABLES", "SYSTEMS", "PROFILES", "get", "render_table", "table_grid",
+    "paper_choices",
+]
+
+SYSTEMS = ("KS", "FHN", "AD1D", "AD3D")
+PROFILES = ("paper", "quick")
+ACTIVATIONS = ("tanh", "selu")
+CELLS = ("lstm", "gru")
+AE_KINDS = ("field", "particle")
+SCALINGS = ("standard", "minmax")
+
+
+# ---------------------------------------------------------------------------------
+# validation helpers (each names the field and the allowed range)
+# ---------------------------------------------------------------------------------
+def _int(name: str, value, lo: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    if value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value}")
+    return int(value)
+
+
+def _real(name: str, value, lo: float = 0.0, *, strict: bool = False, hi: float | None = None,
+          hi_strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    bad_lo = value <= lo if strict else value < lo
+    bad_hi = hi is not None and (value >= hi if hi_strict else value > hi)
+    if bad_lo or bad_hi:
+        lo_s = f"{'>' if strict else '>='} {lo}"
+        hi_s = "" if hi is None else f" and {'<' if hi_strict else '<='} {hi}"
+        raise ValueError(f"{name} must be {lo_s}{hi_s}, got {value}")
+    return float(value)
+
+
+def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value.lower()
+
+
+def _set(obj, name, value):
+    # frozen dataclasses: normalised values are written once in __post_init__
+    object.__setattr__(obj, name, value)
+
+
+# ---------------------------------------------------------------------------------
+# configurations
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    """Autoencoder of LED (§6.1–6.4).
+
+    ``obs_shape``: shape of one observable sample: ``(64,)`` for KS, ``(2, 101)`` for FHN,
+    ``(N, d_x)`` for particles (the network itself accepts any ``N``).
+    ``n_layers`` x ``width``: the hidden layers of the encoder and of the decoder (for
+    particles also of phi and g), with ``activation`` and optional ``residual`` connections.
+    ``variational``: the encoder gives mean and log-variance (§6.2).
+    Particle only: ``d_p`` (permutation-invariant feature dimension, the paper's M),
+    ``n_kernels`` (K), ``md_hidden`` (hidden units of the mixture-density output layer) and
+    ``softplus_eps`` (scaled positions are clipped to ``[eps, 1]`` before the inverse softplus).
+    """
+
+    obs_shape: tuple[int, ...]
+    d_z: int
+    kind: str = "field"
+    n_layers: int = 5
+    width: int = 100
+    activation: str = "tanh"
+    residual: bool = True
+    variational: bool = False
+    d_p: int = 200
+    n_kernels: int = 5
+    md_hidden: int = 50
+    softplus_eps: float = 1e-3
+
+    def __post_init__(self):
+        shape = self.obs_shape
+        if isinstance(shape, Integral) and not isinstance(shape, bool):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list)) or len(shape) == 0:
+            raise ValueError(f"obs_shape must be a non-empty tuple of positive integers, got {self.obs_shape!r}")
+        _set(self, "obs_shape", tuple(_int(f"obs_shape[{i}]", s) for i, s in enumerate(shape)))
+        _set(self, "d_z", _int("d_z", self.d_z))
+        _set(self, "kind", _choice("kind", self.kind, AE_KINDS))
+        _set(self, "n_layers", _int("n_layers", self.n_layers))
+        _set(self, "width", _int("width", self.width))
+        _set(self, "activation", _choice("activation", self.activation, ACTIVATIONS))
+        if not isinstance(self.residual, bool):
+            raise ValueError(f"residual must be True or False, got {self.residual!r}")
+        if not isinstance(self.variational, bool):
+            raise ValueError(f"variational must be True or False, got {self.variational!r}")
+        _set(self, "d_p", _int("d_p", self.d_p))
+        _set(self, "n_kernels", _int("n_kernels (K)", self.n_kernels))
+        _set(self, "md_hidden", _int("md_hidden", self.md_hidden))
+        _set(self, "softplus_eps", _real("softplus_eps", self.softplus_eps, 0.0, strict=True, hi=0.5))
+        if self.kind == "particle" and len(self.obs_shape) != 2:
+            raise ValueError("obs_shape must be (n_particles, d_x) for kind='particle', "
+                             f"got {self.obs_shape!r}")
+
+    @property
+    def input_dim(self) -> int:
+        """Flattened input size of a field autoencoder (``prod(obs_shape)``)."""
+        return int(math.prod(self.obs_shape))
+
+    @property
+    def d_x(self) -> int:
+        """Per-particle dimension (particle autoencoders)."""
+        return self.obs_shape[-1]
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """Latent RNN (§6.5): ``cell`` in {lstm, gru}, ``n_layers`` stacked layers of ``d_h`` units.
+
+    ``residual=True`` predicts the increment, ``z_{t+dt} = z_t + W h_t``; ``False`` is the
+    paper's eq. (16), ``z_{t+dt} = W h_t``.
+    """
+
+    cell: str = "lstm"
+    d_h: int = 100
+    n_layers: int = 1
+    residual: bool = True
+
+    def __post_init__(self):
+        _set(self, "cell", _choice("cell", self.cell, CELLS))
+        _set(self, "d_h", _int("d_h", self.d_h))
+        _set(self, "n_layers", _int("n_layers", self.n_layers))
+        if not isinstance(self.residual, bool):
+            raise ValueError(f"residual must be True or False, got {self.residual!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training stage (Adam, the tables' lr 1e-3 and batch 32).
+
+    ``noise_level``: std of the Gaussian noise added to the inputs, as a fraction of the
+    per-feature std of the training data (the tables' "noise level" 10 % is 0.1).
+    ``weight_decay``: Adam's L2 penalty. ``kl_weight``: weight of the VAE's KL term, with
+    the loss normalised per reconstructed value (1.0 is the evidence lower bound).
+    The learning rate is multiplied by ``lr_factor`` after ``lr_patience`` epochs without a
+    better validation loss (down to ``min_lr``); training stops after ``patience`` such
+    epochs or ``max_epochs``. RNN stage only: ``bptt`` (truncated BPTT sequence length),
+    ``hidden_propagation_length`` (steps the hidden state is carried across consecutive
+    windows before a reset) and ``chunks_per_epoch`` (``None``: enough chunks to cover
+    the data once, at least one full batch).
+    """
+
+    lr: float = 1e-3
+    batch_size: int = 32
+    max_epochs: int = 100
+    weight_decay: float = 0.0
+    noise_level: float = 0.0
+    kl_weight: float = 1.0
+    patience: int = 20
+    lr_patience: int = 5
+    lr_factor: float = 0.5
+    min_lr: float = 1e-6
+    grad_clip: float | None = None
+    bptt: int = 100
+    hidden_propagation_length: int = 500
+    chunks_per_epoch: int | None = None
+
+    def __post_init__(self):
+        _set(self, "lr", _real("lr", self.lr, 0.0, strict=True))
+        _set(self, "batch_size", _int("batch_size", self.batch_size))
+        _set(self, "max_epochs", _int("max_epochs", self.max_epochs))
+        _set(self, "weight_decay", _real("weight_decay", self.weight_decay, 0.0))
+        _set(self, "noise_level", _real("noise_level", self.noise_level, 0.0))
+        _set(self, "kl_weight", _real("kl_weight", self.kl_weight, 0.0))
+        _set(self, "patience", _int("patience", self.patience))
+        _set(self, "lr_patience", _int("lr_patience", self.lr_patience, lo=0))
+        _set(self, "lr_factor", _real("lr_factor", self.lr_factor, 0.0, strict=True, hi=1.0, hi_strict=True))
+        _set(self, "min_lr", _real("min_lr", self.min_lr, 0.0))
+        if self.grad_clip is not None:
+            _set(self, "grad_clip", _real("grad_clip", self.grad_clip, 0.0, strict=True))
+        _set(self, "bptt", _int("bptt", self.bptt))
+        _set(self, "hidden_propagation_length",
+             _int("hidden_propagation_length", self.hidden_propagation_length))
+        if self.hidden_propagation_length < self.bptt:
+            raise ValueError(f"hidden_propagation_length must be >= bptt={self.bptt}, "
+                             f"got {self.hidden_propagation_length}")
+        if self.chunks_per_epoch is not None:
+            _set(self, "chunks_per_epoch", _int("chunks_per_epoch", self.chunks_per_epoch))
+
+
+@dataclass(frozen=True)
+class LEDConfig:
+    """Everything that defines one LED model and its two training stages."""
+
+    system: str
+    ae: AutoencoderConfig
+    rnn: RNNConfig = field(default_factory=RNNConfig)
+    ae_train: TrainConfig = field(default_factory=TrainConfig)
+    rnn_train: TrainConfig = field(default_factory=TrainConfig)
+    scaling: str = "standard"
+    profile: str = "custom"
+    note: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.system, str) or not self.system:
+            raise ValueError(f"system must be a non-empty string, got {self.system!r}")
+        for name, cls in (("ae", AutoencoderConfig), ("rnn", RNNConfig),
+                          ("ae_train", TrainConfig), ("rnn_train", TrainConfig)):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                value = cls(**value)
+                _set(self, name, value)
+            if not isinstance(value, cls):
+                raise ValueError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+        _set(self, "scaling", _choice("scaling", self.scaling, SCALINGS))
+
+    @property
+    def d_z(self) -> int:
+        return self.ae.d_z
+
+    @property
+    def obs_shape(self) -> tuple[int, ...]:
+        return self.ae.obs_shape
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (JSON-able) of the configuration."""
+        d = dataclasses.asdict(self)
+        d["ae"]["obs_shape"] = list(self.ae.obs_shape)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LEDConfig":
+        d = dict(d)
+        ae = dict(d["ae"])
+        ae["obs_shape"] = tuple(ae["obs_shape"])
+        d["ae"] = AutoencoderConfig(**ae)
+        d["rnn"] = RNNConfig(**d["rnn"])
+        d["ae_train"] = TrainConfig(**d["ae_train"])
+        d["rnn_train"] = TrainConfig(**d["rnn_train"])
+        return cls(**d)
+
+    def replace(self, **changes) -> "LEDConfig":
+        return dataclasses.replace(self, **changes)
+
+
+# ---------------------------------------------------------------------------------
+# the paper's picks and the quick profile
+# ---------------------------------------------------------------------------------
+# Training-length knobs the paper does not report; ours for the paper profile.
+_PAPER_SCHEDULE = dict(max_epochs=1000, patience=40, lr_patience=10, lr_factor=0.5, min_lr=1e-6)
+_QUICK_SCHEDULE = dict(max_epochs=30, patience=8, lr_patience=3, lr_factor=0.5, min_lr=1e-5)
+
+
+def _paper(system: str) -> LEDConfig:
+    s = _PAPER_SCHEDULE
+    if system == "KS":
+        # §8.4: AE 5x50 residual tanh, d_z=8, noise 10 %, weight decay 1e-4 (AE only),
+        # GRU of 200 units, BPTT 125; Table 8: hidden propagation 1000, N(0,1) scaling.
+        return LEDConfig(
+            "KS",
+            AutoencoderConfig((64,), d_z=8, n_layers=5, width=50, activation="tanh", residual=True),
+            RNNConfig("gru", d_h=200, n_layers=1),
+            TrainConfig(weight_decay=1e-4, noise_level=0.10, **s),
+            TrainConfig(bptt=125, hidden_propagation_length=1000, **s),
+            scaling="standard", profile="paper",
+            note="§8.4 and Table 8; epochs/patience not reported in the paper")
+    if system == "FHN":
+        # §8.3: AE 3x100, d_z=8, LSTM 50, BPTT 30; Table 6: hidden propagation 300.
+        # Noise level and weight decay of the pick are not reported: we take 0 and 0.
+        return LEDConfig(
+            "FHN",
+            AutoencoderConfig((2, 101), d_z=8, n_layers=3, width=100, activation="tanh", residual=True),
+            RNNConfig("lstm", d_h=50, n_layers=1),
+            TrainConfig(weight_decay=0.0, noise_level=0.0, **s),
+            TrainConfig(bptt=30, hidden_propagation_length=300, **s),
+            scaling="standard", profile="paper",
+            note="§8.3 and Tables 5-6; noise and weight decay of the pick not reported (0 used)")
+    if system == "AD1D":
+        # §8.1: VAE, phi 5x100 residual tanh -> d_p=200 (mean), g 5x100 -> d_z=1,
+        # decoder 5x100 + MD layer of 50 hidden units, K=4; LSTM 100, BPTT 100;
+        # Table 2: noise 0, weight decay 1e-4, hidden propagation 500, min-max scaling.
+        return LEDConfig(
+            "AD1D",
+            AutoencoderConfig((1000, 1), d_z=1, kind="particle", n_layers=5, width=100, activation="tanh",
+                              residual=True, variational=True, d_p=200, n_kernels=4, md_hidden=50),
+            RNNConfig("lstm", d_h=100, n_layers=1),
+            TrainConfig(weight_decay=1e-4, noise_level=0.0, **s),
+            TrainConfig(bptt=100, hidden_propagation_length=500, **s),
+            scaling="minmax", profile="paper", note="§8.1 and Tables 1-2")
+    if system == "AD3D":
+        # §8.2: as AD1D with d_z=8 and K=5; Table 4: noise 0, weight decay 0.
+        return LEDConfig(
+            "AD3D",
+            AutoencoderConfig((1000, 3), d_z=8, kind="particle", n_layers=5, width=100, activation="tanh",
+                              residual=True, variational=True, d_p=200, n_kernels=5, md_hidden=50),
+            RNNConfig("lstm", d_h=100, n_layers=1),
+            TrainConfig(weight_decay=0.0, noise_level=0.0, **s),
+            TrainConfig(bptt=100, hidden_propagation_length=500, **s),
+            scaling="minmax", profile="paper", note="§8.2 and Tables 3-4")
+    raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
+
+
+def _quick(system: str) -> LEDConfig:
+    """Same architecture family as the paper's pick, a few thousand weights, few epochs."""
+    p = _paper(system)
+    q = _QUICK_SCHEDULE
+    if p.ae.kind == "field":
+        ae = dataclasses.replace(p.ae, n_layers=3, width=32)
+    else:
+        ae = dataclasses.replace(p.ae, n_layers=2, width=32, d_p=32, md_hidden=16)
+    rnn = dataclasses.replace(p.rnn, d_h=32 if system == "KS" else 16)
+    bptt, prop = {"KS": (25, 100), "FHN": (30, 150), "AD1D": (20, 60), "AD3D": (20, 60)}[system]
+    return dataclasses.replace(
+        p, ae=ae, rnn=rnn,
+        ae_train=dataclasses.replace(p.ae_train, **q),
+        rnn_train=dataclasses.replace(p.rnn_train, bptt=bptt, hidden_propagation_length=prop, **q),
+        profile="quick", note=f"quick profile of: {p.note}")
+
+
+def _system_key(system: str) -> str:
+    if not isinstance(system, str):
+        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
+    key = system.upper().replace("-", "").replace("_", "").replace(" ", "")
+    if key not in SYSTEMS:
+        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
+    return key
+
+
+def get(system: str, profile: str = "paper") -> LEDConfig:
+    """The LED configuration of ``system`` (KS, FHN, AD1D, AD3D) for ``profile`` (paper, quick)."""
+    key = _system_key(system)
+    if not isinstance(profile, str) or profile.lower() not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    return _paper(key) if profile.lower() == "paper" else _quick(key)
+
+
+# ---------------------------------------------------------------------------------
+# Tables 1-8 as data
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableRow:
+    """One hyperparameter: ``values`` is a tuple for a searched grid (rendered ``{a, b}``)
+    or a single value/string printed as is; ``unit`` is appended (e.g. ``"(%)"``)."""
+
+    name: str
+    values: Any
+    unit: str = ""
+
+    @property
+    def grid(self) -> tuple:
+        return self.values if isinstance(self.values, tuple) else (self.values,)
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    number: int
+    title: str
+    system: str
+    stage: str  # "ae" or "rnn"
+    rows: tuple[TableRow, ...]
+
+
+_TANH = "tanh(·)"
+_LATENT_GRID = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 18, 22, 24, 28, 32, 64)
+_MINMAX = "Min-Max in [0, 1]"
+_STANDARD = "N(0, 1)"
+
+
+def _ad_rows(d_z, k, wd, noise, rnn_part):
+    rows = [
+        TableRow("Number of AE layers", (5,)),
+        TableRow("Size of AE layers", (100,)),
+        TableRow("Activation of AE layers", _TANH),
+        TableRow("Latent dimension", d_z),
+        TableRow("Residual connections", True),
+        TableRow("Variational", "True/False"),
+        TableRow("Permutation Invariant Layer d_p", (200, 1001) if not rnn_part else (200,)),
+        TableRow("Number of MD kernels K", (k,)),
+        TableRow("Hidden units of MD decoder", (50,)),
+        TableRow("Input/Output data scaling", _MINMAX),
+        TableRow("Noise level in the data", noise, "(%)" if not rnn_part else ""),
+        TableRow("Weight decay rate", wd),
+        TableRow("Batch size", 32),
+        TableRow("Initial learning rate", 0.001),
+    ]
+    return rows
+
+
+def _rnn_rows(bptt, prop, layers, sizes, name_bptt="BPTT sequence length"):
+    return [
+        TableRow(name_bptt, bptt),
+        TableRow("Hidden state propagation length", prop),
+        TableRow("RNN cell type", ("lstm", "gru")),
+        TableRow("Number of RNN layers", layers),
+        TableRow("Size of RNN layers", sizes),
+        TableRow("Activation of RNN Cell", _TANH),
+    ]
+
+
+def _field_rows(layers, sizes, acts, d_z, residual, scaling, noise, wd, noise_unit=""):
+    return [
+        TableRow("Number of AE layers", layers),
+        TableRow("Size of AE layers", sizes),
+        TableRow("Activation of AE layers", acts),
+        TableRow("Latent dimension", d_z),
+        TableRow("Residual connections", residual),
+        TableRow("Variational", "True/False"),
+        TableRow("Input/Output data scaling", scaling),
+        TableRow("Noise level in the data", noise, noise_unit),
+        TableRow("Weight decay rate", wd),
+        TableRow("Batch size", 32),
+        TableRow("Initial learning rate", 0.001),
+    ]
+
+
+TABLES: dict[int, PaperTable] = {
+    1: PaperTable(1, "Autoencoder Hyperparameters for Advection-Diffusion in 1-D (d_x = 1)", "AD1D", "ae",
+                  tuple(_ad_rows(_LATENT_GRID, 4, (0.0, 0.0001), (0, 1, 10), False))),
+    2: PaperTable(2, "LED-RNN Hyperparameters for Advection-Diffusion in 1-D (d_x = 1)", "AD1D", "rnn",
+                  tuple(_ad_rows((1, 2), 4, (0.0001,), (0,), True)
+                        + _rnn_rows((100,), 500, (1,), (100,), "BBTT Sequence length"))),
+    3: PaperTable(3, "Autoencoder Hyperparameters for Advection-Diffusion in 3-D (d_x = 3)", "AD3D", "ae",
+                  tuple(_ad_rows(_LATENT_GRID, 5, (0.0, 0.00001), (0, 1, 10), False))),
+    4: PaperTable(4, "LED-RNN Hyperparameters for Advection-Diffusion in 3-D (d_x = 3)", "AD3D", "rnn",
+                  tuple(_ad_rows((8,), 5, (0.0,), (0,), True)
+                        + _rnn_rows((100,), 500, (1,), (10, 20, 50, 100), "BBTT Sequence length"))),
+    5: PaperTable(5, "Autoencoder Hyperparameters for FHN", "FHN", "ae",
+                  tuple(_field_rows((3,), (100,), _TANH, _LATENT_GRID, True, _STANDARD,
+                                    (0, 1, 10), (0.0, 0.0001), "(%)"))),
+    6: PaperTable(6, "LED-RNN Hyperparameters for FHN", "FHN", "rnn",
+                  tuple(_field_rows((3,), (100,), _TANH, (4, 8, 32, 64), True, _STANDARD,
+                                    (0, 1, 10), (0.0, 0.0001))
+                        + _rnn_rows((30, 60), 300, (1,), (50, 100, 200, 400), "BPTT Sequence length"))),
+    7: PaperTable(7, "Autoencoder Hyperparameters for Kuramoto-Sivashinsky", "KS", "ae",
+                  tuple(_field_rows((4, 5, 6, 7), (50, 100), "selu(·), tanh(·)", _LATENT_GRID,
+                                    "True/False", _STANDARD, (1, 10, 100), (0.0, 0.0001, 0.001)))),
+    8: PaperTable(8, "LED Hyperparameters for Kuramoto-Sivashinsky", "KS", "rnn",
+                  tuple(_field_rows((5,), (50,), _TANH, (8,), True, _STANDARD, (1, 10), (0.0, 0.0001))
+                        + _rnn_rows((125, 250), 1000, (1, 2), (100, 200, 400)))),
+}
+
+# (autoencoder table, RNN table) of each system
+SYSTEM_TABLES = {"AD1D": (1, 2), "AD3D": (3, 4), "FHN": (5, 6), "KS": (7, 8)}
+
+
+def _table(n) -> PaperTable:
+    if isinstance(n, bool) or not isinstance(n, Integral) or n not in TABLES:
+        raise ValueError(f"table number must be one of {sorted(TABLES)}, got {n!r}")
+    return TABLES[int(n)]
+
+
+def table_grid(n: int) -> dict[str, tuple]:
+    """Row name -> tuple of the values of Table ``n`` (a fixed value gives a 1-tuple)."""
+    return {r.name: r.grid for r in _table(n).rows}
+
+
+def paper_choices(config: LEDConfig) -> dict[str, Any]:
+    """The table-row values a configuration corresponds to (noise in %, as the tables)."""
+    ae, rnn, ta, tr = config.ae, config.rnn, config.ae_train, config.rnn_train
+    out = {
+        "Number of AE layers": ae.n_layers,
+        "Size of AE layers": ae.width,
+        "Activation of AE layers": f"{ae.activation}(·)",
+        "Latent dimension": ae.d_z,
+        "Residual connections": ae.residual,
+        "Input/Output data scaling": _MINMAX if config.scaling == "minmax" else _STANDARD,
+        "Noise level in the data": round(100 * ta.noise_level, 6),
+        "Weight decay rate": ta.weight_decay,
+        "Batch size": ta.batch_size,
+        "Initial learning rate": ta.lr,
+        "BPTT sequence length": tr.bptt,
+        "BBTT Sequence length": tr.bptt,
+        "BPTT Sequence length": tr.bptt,
+        "Hidden state propagation length": tr.hidden_propagation_length,
+        "RNN cell type": rnn.cell,
+        "Number of RNN layers": rnn.n_layers,
+        "Size of RNN layers": rnn.d_h,
+    }
+    if ae.kind == "particle":
+        out.update({"Permutation Invariant Layer d_p": ae.d_p, "Number of MD kernels K": ae.n_kernels,
+                    "Hidden units of MD decoder": ae.md_hidden})
+    return out
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):  # positional, as the paper prints them (0.00001, not 1e-05)
+        text = f"{v:.12f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
+    return str(v)
+
+
+def render_table(n: int, mark_selected: bool = False) -> str:
+    """Table ``n`` (1–8) of the paper as a markdown table, values as the paper prints them.
+
+    With ``mark_selected`` the value of the paper's configuration (``get(system)``) is bold
+    in every searched grid that contains it.
+    """
+    t = _table(n)
+    chosen = paper_choices(get(t.system, "paper")) if mark_selected else {}
+    lines = [f"Table {t.number}: {t.title}", "", "| Hyperparameter | Values |", "|---|---|"]
+    for r in t.rows:
+        if isinstance(r.values, tuple):
+            c = chosen.get(r.name, object())
+            items = [f"**{_fmt(v)}**" if mark_selected and len(r.values) > 1 and _same(v, c) else _fmt(v)
+                     for v in r.values]
+            text = "{" + ", ".join(items) + "}"
+        else:
+            text = _fmt(r.values)
+        if r.unit:
+            text += f" {r.unit}"
+        lines.append(f"| {r.name} | {text} |")
+    return "\n".join(lines)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Real) and isinstance(b, Real) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return a == b

@@ -1,0 +1,270 @@
+"""LED: encoder + latent RNN + decoder in one object (§2, Figures 1–2).
+
+Units: ``encode`` takes observables in physical units and applies the data scaler first;
+``decode`` returns physical units (pass ``scaled=True`` to work in the network's scaled
+units). The scaler is any object with ``transform``/``inverse_transform``/``to_dict``
+acting elementwise and affinely (``ledlib.data.MinMaxScaler``/``StandardScaler``); LED keeps
+its affine map as tensors, so scaling runs on the model's device, and stores the scaler's
+``to_dict()`` in the model file.
+
+The inference helpers (``encode``, ``decode``, ``step``, ``warm_up``, ``rollout``) run
+without autograd; training uses ``led.autoencoder`` and ``led.rnn`` directly
+(:mod:`ledlib.train`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..configs import AutoencoderConfig, LEDConfig
+from ..device import resolve_device
+from .autoencoder import Autoencoder, FieldDecoder, FieldEncoder
+from .mixture import MixtureDensityDecoder
+from .permutation import PermutationInvariantEncoder
+from .rnn import Hidden, LatentRNN
+
+__all__ = ["LED", "build_autoencoder", "build_rnn", "atomic_torch_save", "FORMAT"]
+
+FORMAT = "ledlib.LED/1"
+
+
+def build_autoencoder(cfg: AutoencoderConfig) -> Autoencoder:
+    """The (V)AE of ``cfg``: dense for ``kind='field'``; permutation-invariant encoder and
+    mixture-density decoder for ``kind='particle'``."""
+    if not isinstance(cfg, AutoencoderConfig):
+        raise TypeError(f"cfg must be an AutoencoderConfig, got {type(cfg).__name__}")
+    if cfg.kind == "field":
+        enc = FieldEncoder(cfg.obs_shape, cfg.d_z, cfg.n_layers, cfg.width, cfg.activation, cfg.residual,
+                           cfg.variational)
+        dec = FieldDecoder(cfg.obs_shape, cfg.d_z, cfg.n_layers, cfg.width, cfg.activation, cfg.residual)
+    else:
+        n, d_x = cfg.obs_shape
+        enc = PermutationInvariantEncoder(d_x, cfg.d_p, cfg.d_z, cfg.n_layers, cfg.width, cfg.activation,
+                                          cfg.residual, cfg.variational)
+        dec = MixtureDensityDecoder(cfg.d_z, d_x, cfg.n_kernels, cfg.n_layers, cfg.width, cfg.md_hidden,
+                                    cfg.activation, cfg.residual, cfg.softplus_eps, n_particles=n)
+    return Autoencoder(enc, dec)
+
+
+def build_rnn(config: LEDConfig) -> LatentRNN:
+    r = config.rnn
+    return LatentRNN(config.ae.d_z, r.d_h, r.cell, r.n_layers, r.residual)
+
+
+def atomic_torch_save(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` to a temporary file in the same folder, then ``os.replace`` onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _as_tensor(x, like: torch.Tensor) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor or numpy array, got {type(x).__name__}")
+    return x.to(device=like.device, dtype=like.dtype)
+
+
+class LED(nn.Module):
+    """Learned effective dynamics: ``encode -> step/warm_up/rollout -> decode``.
+
+    ``LED(config, scaler=None)``; ``config`` an :class:`~ledlib.configs.LEDConfig`, ``scaler``
+    fitted on the training data (or ``None``: the network sees the data as given).
+    """
+
+    def __init__(self, config: LEDConfig, scaler=None):
+        super().__init__()
+        if not isinstance(config, LEDConfig):
+            raise TypeError(f"config must be an LEDConfig, got {type(config).__name__}")
+        self.config = config
+        self.autoencoder = build_autoencoder(config.ae)
+        self.rnn = build_rnn(config)
+        self.scaler = None
+        self.scaler_dict: dict | None = None
+        shape = self._scale_shape()
+        self.register_buffer("scale_a", torch.zeros(shape))  # x = a + b * x_scaled
+        self.register_buffer("scale_b", torch.ones(shape))
+        if scaler is not None:
+            self.set_scaler(scaler)
+
+    # -- structure ----------------------------------------------------------------
+    @property
+    def encoder(self) -> nn.Module:
+        return self.autoencoder.encoder
+
+    @property
+    def decoder(self) -> nn.Module:
+        return self.autoencoder.decoder
+
+    @property
+    def d_z(self) -> int:
+        return self.config.ae.d_z
+
+    @property
+    def obs_shape(self) -> tuple[int, ...]:
+        return self.config.ae.obs_shape
+
+    @property
+    def is_particle(self) -> bool:
+        return self.config.ae.kind == "particle"
+
+    @property
+    def device(self) -> torch.device:
+        return self.scale_a.device
+
+    def _scale_shape(self) -> tuple[int, ...]:
+        # particles: one affine map per coordinate, so that any N can be scaled
+        return (self.obs_shape[-1],) if self.is_particle else self.obs_shape
+
+    # -- scaling ------------------------------------------------------------------
+    def set_scaler(self, scaler) -> None:
+        """Attach a fitted scaler; its elementwise affine map is probed and checked here."""
+        for attr in ("transform", "inverse_transform", "to_dict"):
+            if not callable(getattr(scaler, attr, None)):
+                raise TypeError(f"scaler must provide {attr}(); got {type(scaler).__name__}")
+        probe_shape = (1, self.obs_shape[-1]) if self.is_particle else self.obs_shape
+        try:
+            a = np.asarray(scaler.inverse_transform(np.zeros((1, *probe_shape))), dtype=np.float64)
+            b = np.asarray(scaler.inverse_transform(np.ones((1, *probe_shape))), dtype=np.float64) - a
+        except (ValueError, IndexError) as err:
+            raise ValueError(f"scaler does not accept observables of shape {self.obs_shape}: {err}") from err
+        if a.shape[0] != 1:
+            raise ValueError(f"scaler changed the batch axis on a probe of shape {(1, *probe_shape)}")
+        a, b = a[0], b[0]
+        if self.is_particle:
+            if a.shape[-1] != self.obs_shape[-1] or not (np.allclose(a, a[:1]) and np.allclose(b, b[:1])):
+                raise ValueError("a particle scaler must act per coordinate, the same for every particle; "
+                                 f"it gives parameters of shape {a.shape} for d_x={self.obs_shape[-1]}")
+            a, b = a.reshape(-1, a.shape[-1])[0], b.reshape(-1, b.shape[-1])[0]
+        if a.shape != tuple(self._scale_shape()):
+            raise ValueError(f"scaler parameters have shape {a.shape}, the model's observables {self.obs_shape}")
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(b != 0)):
+            raise ValueError("scaler must map to finite values with a non-zero scale")
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(2, *probe_shape))
+        expected = (x - a) / b
+        if not np.allclose(np.asarray(scaler.transform(x), dtype=np.float64), expected, rtol=1e-6, atol=1e-9):
+            raise ValueError("scaler must be an elementwise affine map (min-max or standard scaling)")
+        self.scale_a.copy_(torch.as_tensor(a, dtype=self.scale_a.dtype))
+        self.scale_b.copy_(torch.as_tensor(b, dtype=self.scale_b.dtype))
+        self.scaler = scaler
+        self.scaler_dict = _plain(scaler.to_dict())
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        """Physical -> network units."""
+        return (x - self.scale_a) / self.scale_b
+
+    def unscale(self, x: torch.Tensor) -> torch.Tensor:
+        """Network -> physical units."""
+        return x * self.scale_b + self.scale_a
+
+    # -- inference ----------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, x, *, scaled: bool = False, sample: bool = False,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """``x (B, *obs_shape)`` (particles: any ``N``) -> ``z (B, d_z)``; VAE: the mean unless ``sample``."""
+        x = _as_tensor(x, self.scale_a)
+        self._check_obs(x)
+        x = x if scaled else self.scale(x)
+        return self.autoencoder.encode(x, sample=sample, generator=generator)
+
+    def _check_obs(self, x: torch.Tensor) -> None:
+        if self.is_particle:
+            d_x = self.obs_shape[-1]
+            if x.ndim != 3 or x.shape[-1] != d_x or x.shape[1] < 1:
+                raise ValueError(f"x must have shape (B, N, {d_x}) (any N >= 1), got {tuple(x.shape)}")
+        elif tuple(x.shape[1:]) != self.obs_shape or x.ndim != len(self.obs_shape) + 1:
+            raise ValueError(f"x must have shape (B, {', '.join(map(str, self.obs_shape))}), got {tuple(x.shape)}")
+
+    @torch.no_grad()
+    def decode(self, z, n_particles: int | None = None, generator: torch.Generator | None = None, *,
+               scaled: bool = False) -> torch.Tensor:
+        """``z (B, d_z)`` -> reconstruction ``(B, *obs_shape)``; the mixture decoder samples
+        ``n_particles`` (default: the training N) per configuration using ``generator``."""
+        z = _as_tensor(z, self.scale_a)
+        x = self.autoencoder.decode(z, n_particles=n_particles, generator=generator)
+        return x if scaled else self.unscale(x)
+
+    @torch.no_grad()
+    def step(self, z, hidden: Hidden = None) -> tuple[torch.Tensor, Hidden]:
+        """One latent step ``z_t -> z~_{t+dt}`` carrying the RNN hidden state."""
+        return self.rnn.step(_as_tensor(z, self.scale_a), hidden)
+
+    @torch.no_grad()
+    def warm_up(self, z_seq, hidden: Hidden = None) -> tuple[torch.Tensor, Hidden]:
+        """Teacher-force the RNN on ``z_seq (B, T, d_z)``; return the prediction of the
+        state after the last one, ``(B, d_z)``, and the hidden state (§2, Figure 2)."""
+        z_seq = _as_tensor(z_seq, self.scale_a)
+        if z_seq.ndim != 3 or z_seq.shape[1] < 1:
+            raise ValueError(f"warm_up: z_seq must have shape (B, T>=1, {self.d_z}), got {tuple(z_seq.shape)}")
+        z_pred, hidden = self.rnn(z_seq, hidden)
+        return z_pred[:, -1], hidden
+
+    @torch.no_grad()
+    def rollout(self, z, hidden: Hidden, n_steps: int) -> tuple[torch.Tensor, Hidden]:
+        """Iterate the RNN on its own output: the states ``z_{t+dt}, ..., z_{t+n dt}`` after ``z``
+        (``z`` itself not included), shape ``(B, n_steps, d_z)``."""
+        if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
+            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+        z = _as_tensor(z, self.scale_a)
+        out = []
+        for _ in range(n_steps):
+            z, hidden = self.rnn.step(z, hidden)
+            out.append(z)
+        traj = torch.stack(out, 1) if out else z.new_zeros((z.shape[0], 0, self.d_z))
+        return traj, hidden
+
+    # -- persistence --------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Config, weights (CPU) and scaler in one file, written atomically."""
+        state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
+        atomic_torch_save({"format": FORMAT, "config": self.config.to_dict(), "state_dict": state,
+                           "scaler": self.scaler_dict}, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu") -> "LED":
+        """Rebuild a saved LED on ``map_location`` (works without CUDA for models trained on GPU,
+        since weights are stored on the CPU)."""
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+            raise ValueError(f"{path} is not an LED model file (format {FORMAT!r})")
+        led = cls(LEDConfig.from_dict(blob["config"]))
+        led.load_state_dict(blob["state_dict"])
+        led.scaler_dict = blob.get("scaler")
+        if led.scaler_dict is not None:
+            try:
+                from ..data import scaler_from_dict
+                led.scaler = scaler_from_dict(led.scaler_dict)
+            except Exception:  # optional: the affine map used by encode/decode is in the state dict
+                led.scaler = None
+        return led.to(resolve_device(map_location))
+
+
+def _plain(d):
+    """Scaler dicts as plain Python (lists/floats), so ``torch.load(weights_only=True)`` reads them."""
+    if isinstance(d, dict):
+        return {str(k): _plain(v) for k, v in d.items()}
+    if isinstance(d, (list, tuple)):
+        return [_plain(v) for v in d]
+    if isinstance(d, np.ndarray):
+        return d.tolist()
+    if isinstance(d, np.generic):
+        return d.item()
+    return d
