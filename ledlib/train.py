@@ -446,3 +446,69 @@ def encode_trajectories(led: LED, states, *, scaled: bool = False, batch_size: i
     flat = x.reshape(n_traj * T, *x.shape[2:])
     out = [led.encode(flat[i:i + batch_size], scaled=scaled).cpu() for i in range(0, flat.shape[0], batch_size)]
     return torch.cat(out).reshape(n_traj, T, led.d_z).numpy()
+
+
+# ---------------------------------------------------------------------------------
+# The whole pipeline, cached: what a chapter calls
+# ---------------------------------------------------------------------------------
+@dataclass
+class FittedLED:
+    """A trained LED with the data it was trained on and both training records."""
+
+    led: LED
+    dataset: Any  # ledlib.data.Dataset
+    ae: dict[str, Any]  # TrainResult.to_dict() of the autoencoder stage
+    rnn: dict[str, Any]  # ... of the RNN stage
+    path: Path
+    from_cache: bool
+
+
+def model_key(config, dataset_key: str, seed: int) -> str:
+    """Hash of everything that determines a trained model (config, data, seed, code version)."""
+    import hashlib
+    import json
+
+    payload = json.dumps({"config": config.to_dict(), "data": dataset_key, "seed": seed,
+                          "torch": torch.__version__.split("+")[0], "version": 1}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,
+            device: str = "auto", progress: bool = True) -> FittedLED:
+    """Train LED on ``system``'s dataset in the paper's two stages, or load it if cached.
+
+    ``config`` defaults to ``ledlib.configs.get(system, profile)`` and ``dataset`` to
+    ``ledlib.data.load(system, profile)``. The model is saved under
+    ``<cache>/models/<system>-<profile>-<key>.pt`` (key: config, data, seed), together with
+    both training records; per-epoch checkpoints live beside it, so an interrupted
+    training resumes where it stopped.
+    """
+    import json
+
+    from . import configs as _configs
+    from . import data as _data
+
+    seed = _check_seed(seed)
+    config = config if config is not None else _configs.get(system, profile)
+    dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
+    key = model_key(config, dataset.spec.key(), seed)
+    root = _data.cache_dir(cache) / "models"
+    path = root / f"{config.system}-{config.profile}-{key}.pt"
+    record = path.with_suffix(".json")
+    if path.exists() and record.exists():
+        led = LED.load(path, map_location=resolve_device(device))
+        info = json.loads(record.read_text())
+        return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=True)
+
+    led = LED(config, scaler=dataset.scaler)
+    ckpt = root / f"{config.system}-{config.profile}-{key}-checkpoints"
+    ae = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt / "ae", seed=seed,
+                           device=device, progress=progress, resume=True, scaled=False)
+    z_train = encode_trajectories(led, dataset.train.states)
+    z_val = encode_trajectories(led, dataset.val.states)
+    rnn = train_rnn(led, z_train, z_val, config, ckpt / "rnn", seed=seed, device=device,
+                    progress=progress, resume=True)
+    led.save(path)
+    info = {"ae": ae.to_dict(), "rnn": rnn.to_dict()}
+    _data.atomic_write(record, lambda tmp: Path(tmp).write_text(json.dumps(info, default=str)))
+    return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=False)
