@@ -1,8 +1,4 @@
-"""Figure functions for the book: a notebook cell calls one of these, never pages of pyplot.
-
-Every function returns the ``matplotlib.figure.Figure`` it drew, so a chapter can show
-it, save it, or glue it; none calls ``plt.show()``.
-"""
+"""Figures of the benchmark-systems chapter (and field/particle helpers the others reuse)."""
 
 from __future__ import annotations
 
@@ -10,7 +6,10 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
-def _field_contour(ax, field, t, x, label, cmap="RdBu_r", symmetric=True, robust=False):
+__all__ = ["ks_contour", "fhn_initial_conditions", "fhn_densities", "particle_density_1d",
+           "particle_snapshots_3d", "moments_over_time", "field_contour"]
+
+def field_contour(ax, field, t, x, label, cmap="RdBu_r", symmetric=True, robust=False):
     """Space–time contour of ``field`` ``(T, n)`` with time on the horizontal axis.
 
     ``robust`` caps the colour scale at the 99.5th percentile, so that a few extreme
@@ -39,7 +38,7 @@ def ks_contour(u, t, x, lyapunov_exponent: float | None = None) -> Figure:
     t = np.asarray(t)
     fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
     tt = t * lyapunov_exponent if lyapunov_exponent else t
-    _field_contour(ax, u, tt, x, "u(x, t)")
+    field_contour(ax, u, tt, x, "u(x, t)")
     if lyapunov_exponent:
         ax.set_xlabel(r"t / $T^{\Lambda_1}$ (Lyapunov times)")
     return fig
@@ -69,8 +68,8 @@ def fhn_initial_conditions(x, ics, roles=None) -> Figure:
 def fhn_densities(u, v, t, x) -> Figure:
     """Space–time evolution of the activator and inhibitor densities (cf. Figures 32–33)."""
     fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), layout="constrained", sharex=True)
-    _field_contour(axes[0], u, t, x, "u (activator)")
-    _field_contour(axes[1], v, t, x, "v (inhibitor)", cmap="viridis", symmetric=False)
+    field_contour(axes[0], u, t, x, "u (activator)")
+    field_contour(axes[1], v, t, x, "v (inhibitor)", cmap="viridis", symmetric=False)
     axes[0].set_xlabel("")
     return fig
 
@@ -85,7 +84,7 @@ def particle_density_1d(positions, t, L: float = 1.0, bins: int = 40) -> Figure:
     dens = np.stack([np.histogram(p, bins=edges, density=True)[0] for p in pos])
     centres = 0.5 * (edges[1:] + edges[:-1])
     fig, ax = plt.subplots(figsize=(9, 3.0), layout="constrained")
-    _field_contour(ax, dens, np.asarray(t), centres, "density", cmap="magma", symmetric=False, robust=True)
+    field_contour(ax, dens, np.asarray(t), centres, "density", cmap="magma", symmetric=False, robust=True)
     ax.plot(t, pos.mean(axis=1), color="w", lw=1, label="mean position M1")
     ax.legend(loc="upper right", fontsize=8)
     return fig

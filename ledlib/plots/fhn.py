@@ -1,0 +1,3 @@
+"""Figures of the fhn chapter."""
+
+__all__: list[str] = []

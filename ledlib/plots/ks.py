@@ -1,0 +1,3 @@
+"""Figures of the ks chapter."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Figures of the particles chapter."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Figures of the theory chapter."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Figures of the tradeoffs chapter."""
+
+__all__: list[str] = []
