@@ -61,6 +61,7 @@ def execute(src: Path, out: Path, params: dict) -> float:
     import nbformat
     import papermill
 
+    made_at = commit()  # the code that runs, not what the tree holds when it ends
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,12 +78,12 @@ def execute(src: Path, out: Path, params: dict) -> float:
             cell.metadata["tags"] = cell.metadata["tags"] + ["remove-cell"]
     stamp = (f"```{{admonition}} How this page was made\n:class: note\n"
              f"Executed with the **{params['profile']}** profile on **{params['device_used']}** "
-             f"(seed {params['seed']}) in {wall:.0f} s, at commit `{commit()}`, "
+             f"(seed {params['seed']}) in {wall:.0f} s, at commit `{made_at}`, "
              f"on {datetime.now(timezone.utc):%Y-%m-%d}.\n```")
     title_at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
     nb.cells.insert(title_at + 1, nbformat.v4.new_markdown_cell(stamp))
     nb.metadata["led"] = {"profile": params["profile"], "device": params["device_used"],
-                          "seed": params["seed"], "wall_time_s": round(wall, 1), "commit": commit()}
+                          "seed": params["seed"], "wall_time_s": round(wall, 1), "commit": made_at}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp_out)
