@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: no ipywidgets needed in notebooks
 
 from .configs import LEDConfig, TrainConfig
 from .device import resolve_device
