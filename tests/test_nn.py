@@ -356,3 +356,25 @@ def test_bad_configurations_raise_value_error_at_construction():
     with pytest.raises(ValueError, match="train_data"):
         train_autoencoder(led, np.zeros((10, 65), np.float32), np.zeros((10, 64), np.float32),
                           TrainConfig(max_epochs=1), progress=False, device="cpu")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("residual", [True, False])
+def test_fused_inference_step_equals_the_sequence_module(cell, residual):
+    from ledlib.nn import LatentRNN
+
+    torch.manual_seed(0)
+    rnn = LatentRNN(3, 16, cell, residual=residual)
+    rnn.set_normalization(torch.tensor([0.5, -1.0, 2.0]), torch.tensor([2.0, 0.5, 1.5]))
+    z_seq = torch.randn(4, 12, 3)
+    with torch.enable_grad():  # the autograd path runs nn.LSTM / nn.GRU
+        ref, ref_h = rnn(z_seq)
+    hidden = None
+    with torch.no_grad():  # the inference path runs the fused cell
+        for t in range(z_seq.shape[1]):
+            z_next, hidden = rnn.step(z_seq[:, t], hidden)
+            torch.testing.assert_close(z_next, ref[:, t].detach(), rtol=1e-5, atol=1e-6)
+    ref_h = ref_h if isinstance(ref_h, tuple) else (ref_h,)
+    hidden = hidden if isinstance(hidden, tuple) else (hidden,)
+    for a, b in zip(hidden, ref_h):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)

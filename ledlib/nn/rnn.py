@@ -86,5 +86,27 @@ class LatentRNN(nn.Module):
         """One step: ``z (B, d_z)`` and ``h_{t-dt}`` -> ``(z~_{t+dt} (B, d_z), h_t)``."""
         if z.ndim != 2 or z.shape[-1] != self.d_z:
             raise ValueError(f"LatentRNN.step: z must have shape (B, {self.d_z}), got {tuple(z.shape)}")
+        if self.n_layers == 1 and not torch.is_grad_enabled():
+            return self._fused_step(z, hidden)
         z_next, hidden = self(z[:, None, :], hidden)
         return z_next[:, 0], hidden
+
+    def _fused_step(self, z: torch.Tensor, hidden: Hidden) -> tuple[torch.Tensor, Hidden]:
+        """Inference step through the fused ATen cell: the same arithmetic as ``nn.LSTM``/``GRU``
+        for one layer and one time step, without their per-call sequence machinery, which
+        dominates the cost of a latent step at small batch (LED's speed-up lives here)."""
+        c = self.core
+        u = (z - self.z_mean) / self.z_std
+        weights = (c.weight_ih_l0, c.weight_hh_l0, c.bias_ih_l0, c.bias_hh_l0)
+        if hidden is None:
+            h0 = u.new_zeros(z.shape[0], self.d_h)
+            hidden = (h0[None], h0[None]) if self.cell == "lstm" else h0[None]
+        if self.cell == "lstm":
+            h, cc = torch.lstm_cell(u, (hidden[0][0], hidden[1][0]), *weights)
+            new_hidden = (h[None], cc[None])
+        else:
+            h = torch.gru_cell(u, hidden[0], *weights)
+            new_hidden = h[None]
+        out = self.readout(h)
+        u_next = u + out if self.residual else out
+        return u_next * self.z_std + self.z_mean, new_hidden
