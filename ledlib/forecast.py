@@ -94,6 +94,7 @@ from .systems.base import check_state
 
 __all__ = [
     "forecast", "measure_speedup", "time_micro_solver", "make_generators", "phase_schedule",
+    "rho_sweep", "speedup_bound", "SweepPoint",
     "ForecastResult", "SpeedupResult", "Timings", "ParticleMoments", "ValueHistogram",
     "MACRO", "MICRO",
 ]
@@ -795,3 +796,68 @@ def measure_speedup(model, system, x0, horizon: float, T_m: float | None = None,
         warm_up=best.timings.warm_up, batch=best.batch, T_m=best.T_m, T_mu=best.T_mu, rho=best.rho,
         horizon=best.horizon, n_steps=best.n_steps, record_at=record_at, device=best.device,
         timings=best.timings)
+
+
+# ---------------------------------------------------------------------------------
+# the accuracy / cost trade-off
+# ---------------------------------------------------------------------------------
+def speedup_bound(rho, S_latent):
+    """Speed-up of a multiscale run whose latent steps cost ``1/S_latent`` of a micro step:
+    per cycle of ``T_m + T_mu``, ``S = (1 + rho) / (1 + rho / S_latent)``; at most
+    ``1 + rho``, and ``S_latent`` as ``rho -> inf`` (switching costs neglected)."""
+    rho = np.asarray(rho, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(np.isinf(rho), S_latent, (1.0 + rho) / (1.0 + rho / S_latent))
+    return out if out.ndim else float(out)
+
+
+@dataclass
+class SweepPoint:
+    """One configuration of :func:`rho_sweep`: ``T_m=None`` is latent propagation."""
+
+    T_m: float | None
+    T_mu: float
+    rho: float
+    error: float
+    S: float
+    result: ForecastResult
+
+    @property
+    def rho_effective(self) -> float:
+        """Macro steps over micro steps actually run: differs from ``rho`` when the horizon
+        ends inside a cycle (``inf`` for latent propagation)."""
+        n_micro = int(np.count_nonzero(self.result.phases == MICRO))
+        n_macro = int(np.count_nonzero(self.result.phases == MACRO))
+        return math.inf if n_micro == 0 else n_macro / n_micro
+
+
+def rho_sweep(model, system, x0, horizon: float, *, T_warm: float, T_mu: float, T_m_values: Sequence,
+              error: Callable[[ForecastResult], float], n_runs: int = 1, t0: float = 0.0, seed: int = 0,
+              record_at="all", micro_per_step: float | None = None) -> list[SweepPoint]:
+    """Error and speed-up of LED for each ``T_m`` in ``T_m_values`` (``None``: latent only),
+    all with micro phases of ``T_mu``, from the same initial conditions and seed.
+
+    ``error(result)`` scores a :class:`ForecastResult` (e.g. MNAD against the true
+    trajectory). The speed-up of each point is the micro solver's time per coarse step
+    (timed once here on the same batch, horizon and recording times, unless given)
+    over LED's propagation time per coarse step in that same forecast.
+    """
+    if not T_m_values:
+        raise ValueError("T_m_values must list at least one T_m (None for latent propagation)")
+    if not callable(error):
+        raise TypeError("error must be a callable error(ForecastResult) -> float")
+    too_long = [T_m for T_m in T_m_values if T_m is not None and T_m + T_mu > horizon]
+    if too_long:  # such a run never reaches a micro phase: it would be scored as multiscale
+        raise ValueError(f"horizon={horizon} must hold at least one cycle T_m + T_mu for every T_m; "
+                         f"too long: {too_long}")
+    if micro_per_step is None:
+        micro_per_step = time_micro_solver(system, x0, horizon, t0=_real("t0", t0) + _real("T_warm", T_warm),
+                                           n_runs=n_runs, record_at=record_at, seed=seed)
+    points = []
+    for T_m in T_m_values:
+        latent = T_m is None
+        res = forecast(model, system, x0, horizon, T_warm=T_warm, T_m=None if latent else T_m,
+                       T_mu=0.0 if latent else T_mu, n_runs=n_runs, t0=t0, seed=seed, record_at=record_at)
+        points.append(SweepPoint(T_m, 0.0 if latent else float(T_mu), res.rho, float(error(res)),
+                                 res.speedup(micro_per_step), res))
+    return points

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
+    "forecast_error",
     "nad",
     "mnad",
     "wasserstein",
@@ -436,6 +437,39 @@ def joint_density_ux_uxx(u, L, bins=50, range=None):
         range = r
     H, ex, ey = np.histogram2d(ux, uxx, bins=bins, range=range, density=True)
     return H, ex, ey
+
+
+def forecast_error(pred, truth, kind: str = "mnad") -> float:
+    """One number for a forecast ensemble against the true trajectories.
+
+    ``pred (n_ic, n_runs, T, *obs)`` (as :class:`ledlib.forecast.ForecastResult.states`),
+    ``truth (n_ic, T, *obs)``. ``kind="mnad"``: MNAD (eq. 23) of each run, fields of shape
+    ``(n,)`` or ``(C, n)`` (each component scored separately, then averaged);
+    ``kind="wd"``: particle configurations ``(N, d)``, the WD between predicted and true
+    positions (mean over the axes, eq. 24) averaged over time. Both are averaged over
+    initial conditions and runs.
+    """
+    pred = _finite_array("pred", pred, min_ndim=4)
+    truth = _finite_array("truth", truth, min_ndim=3)
+    if pred.shape[0] != truth.shape[0] or pred.shape[2:] != truth.shape[1:]:
+        raise ValueError(f"pred (n_ic, n_runs, T, *obs) and truth (n_ic, T, *obs) disagree: "
+                         f"{pred.shape} vs {truth.shape}")
+    scores = []
+    for i in range(pred.shape[0]):
+        for r in range(pred.shape[1]):
+            p, y = pred[i, r], truth[i]
+            if kind == "mnad":
+                if p.ndim == 2:
+                    scores.append(mnad(y, p))
+                else:  # (T, C, n): each component on its own range
+                    scores.append(np.mean([mnad(y[:, c], p[:, c]) for c in range(p.shape[1])]))
+            elif kind == "wd":
+                if p.ndim != 3:
+                    raise ValueError(f"kind='wd' needs particle configurations (T, N, d), got {p.shape[1:]}")
+                scores.append(np.mean([wasserstein_marginals(y[t], p[t]) for t in range(p.shape[0])]))
+            else:
+                raise ValueError(f"kind must be 'mnad' or 'wd', got {kind!r}")
+    return float(np.mean(scores))
 
 
 def lyapunov_times(t, lyapunov_exponent):

@@ -381,3 +381,35 @@ def test_cuda_matches_cpu_for_a_deterministic_system(ks, ks_x0, ks_led):
     gpu = forecast(gpu_led, ks, ks_x0, 9 * h, **kw)
     assert gpu.device.startswith("cuda")
     np.testing.assert_allclose(gpu.states, cpu.states, rtol=1e-3, atol=1e-3)
+
+
+def test_speedup_bound_limits():
+    from ledlib.forecast import speedup_bound
+
+    assert speedup_bound(1.0, 120.0) == pytest.approx(2 / (1 + 1 / 120))
+    assert speedup_bound(np.inf, 120.0) == 120.0
+    # never above 1 + rho, and tends to S_latent for large rho
+    rho = np.array([0.5, 1, 5, 10, 1e6])
+    assert np.all(speedup_bound(rho, 50.0) <= 1 + rho)
+    assert speedup_bound(1e9, 50.0) == pytest.approx(50.0, rel=1e-6)
+
+
+def test_rho_sweep_with_a_perfect_surrogate_has_zero_error_at_every_rho():
+    from ledlib.forecast import rho_sweep
+
+    ks = systems.KuramotoSivashinsky()
+    x0 = ks.initial_conditions(1, seed=3, transient=20.0)
+    truth = ks.simulate(x0, 21)[0]  # T_warm = 1 coarse step, then 20 steps (record_at="all": 1..20)
+
+    def error(res):
+        return float(np.abs(res.states[0, 0] - truth[2:22]).max())
+
+    pts = rho_sweep(exact_ks(ks, log=False), ks, x0, 20 * ks.coarse_dt, T_warm=ks.coarse_dt,
+                    T_mu=2 * ks.coarse_dt, T_m_values=[None, 4 * ks.coarse_dt, 2 * ks.coarse_dt], error=error)
+    assert [p.rho for p in pts] == [np.inf, 2.0, 1.0]
+    assert max(p.error for p in pts) < 1e-5  # states are stored as float32
+    assert all(p.S > 0 for p in pts)
+    with pytest.raises(ValueError, match="T_m_values"):
+        rho_sweep(exact_ks(ks), ks, x0, 1.0, T_warm=0.25, T_mu=0.5, T_m_values=[], error=error)
+    with pytest.raises(ValueError, match="one cycle"):
+        rho_sweep(exact_ks(ks), ks, x0, 1.0, T_warm=0.25, T_mu=0.5, T_m_values=[0.75], error=error)

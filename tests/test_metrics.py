@@ -348,3 +348,20 @@ def test_running_moments_equal_batch_with_large_offset():
         rm.update(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="no samples"):
         M.RunningMoments().mean
+
+
+def test_forecast_error_is_zero_for_the_truth_and_matches_direct_computations():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=(2, 6, 2, 9))  # (n_ic, T, C, n): two components
+    pred = truth[:, None] + 0.1 * rng.normal(size=(2, 3, 6, 2, 9))
+    assert M.forecast_error(np.repeat(truth[:, None], 3, axis=1), truth) == 0.0
+    want = np.mean([[np.mean([M.mnad(truth[i][:, c], pred[i, r][:, c]) for c in range(2)])
+                     for r in range(3)] for i in range(2)])
+    assert M.forecast_error(pred, truth) == pytest.approx(want)
+    parts = rng.uniform(size=(1, 4, 50, 3))  # particles: (n_ic, T, N, d)
+    shifted = (parts + 0.05)[:, None]
+    assert M.forecast_error(shifted, parts, kind="wd") == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="kind"):
+        M.forecast_error(pred, truth, kind="rmse")
+    with pytest.raises(ValueError, match="disagree"):
+        M.forecast_error(pred[:, :, :5], truth)
