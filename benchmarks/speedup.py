@@ -20,14 +20,13 @@ Both sides run single-threaded by default (``--threads``): the NumPy solvers are
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import numpy as np
 import torch
-from torch import nn
 
 from ledlib import configs, systems
+from ledlib.bench import ks_solver_flops, module_flops
 from ledlib.data import MinMaxScaler
 from ledlib.device import resolve_device
 from ledlib.forecast import forecast, measure_speedup, time_micro_solver
@@ -54,41 +53,6 @@ def make_led(name: str, system, device) -> LED:
         corners = np.array([[[-h] * system.dim, [h] * system.dim]])
         led.set_scaler(MinMaxScaler(channel_axis=-1).fit(corners))
     return led.to(device).eval()
-
-
-# ---------------------------------------------------------------------------------
-# FLOP estimates (multiply and add counted separately)
-# ---------------------------------------------------------------------------------
-def rfft_flops(n: int) -> float:
-    """A real FFT of length n: about half a complex one, ~2.5 n log2 n."""
-    return 2.5 * n * math.log2(n)
-
-
-def ks_solver_flops(ks) -> dict:
-    """ETDRK4 (Kassam & Trefethen 2005) per step: 4 nonlinear terms, each an irfft/rfft pair,
-    the square and the multiplication by -ik/2; plus the stage combinations on n/2+1 modes."""
-    m = ks.n // 2 + 1
-    fft = 4 * 2 * rfft_flops(ks.n)
-    pointwise = 4 * (ks.n + 6 * m)  # u^2, complex * (-ik/2)
-    # a, b, c and the update: ~10 complex-by-real products and ~8 complex additions
-    stages = m * (10 * 2 + 8 * 2)
-    per_step = fft + pointwise + stages
-    return {"fft": fft, "pointwise": pointwise + stages, "per_step": per_step,
-            "per_coarse_step": per_step * ks.steps_per_coarse}
-
-
-def module_flops(module: nn.Module) -> float:
-    """Matrix products of one forward pass of one sample: 2 * in * out per Linear, and per
-    step of an RNN 2 * (numel(W_ih) + numel(W_hh)) per layer (gates' elementwise work left out)."""
-    total = 0.0
-    for mod in module.modules():
-        if isinstance(mod, nn.Linear):
-            total += 2 * mod.in_features * mod.out_features
-        elif isinstance(mod, (nn.GRU, nn.LSTM)):
-            for name, p in mod.named_parameters():
-                if name.startswith("weight_"):
-                    total += 2 * p.numel()
-    return total
 
 
 # ---------------------------------------------------------------------------------

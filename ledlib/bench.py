@@ -15,7 +15,10 @@ import argparse
 import sys
 import time
 
+import math
+
 import numpy as np
+from torch import nn
 
 from . import systems
 
@@ -91,6 +94,41 @@ def plain_ad(ad: systems.AdvectionDiffusion, x: np.ndarray, t0: float, n_steps: 
         x = np.where(x > half, 2 * half - x, x)
         x = np.where(x < -half, -2 * half - x, x)
     return x
+
+
+# ---------------------------------------------------------------------------------
+# FLOP estimates (multiply and add counted separately)
+# ---------------------------------------------------------------------------------
+def rfft_flops(n: int) -> float:
+    """A real FFT of length n: about half a complex one, ~2.5 n log2 n."""
+    return 2.5 * n * math.log2(n)
+
+
+def ks_solver_flops(ks) -> dict:
+    """ETDRK4 (Kassam & Trefethen 2005) per step: 4 nonlinear terms, each an irfft/rfft pair,
+    the square and the multiplication by -ik/2; plus the stage combinations on n/2+1 modes."""
+    m = ks.n // 2 + 1
+    fft = 4 * 2 * rfft_flops(ks.n)
+    pointwise = 4 * (ks.n + 6 * m)  # u^2, complex * (-ik/2)
+    # a, b, c and the update: ~10 complex-by-real products and ~8 complex additions
+    stages = m * (10 * 2 + 8 * 2)
+    per_step = fft + pointwise + stages
+    return {"fft": fft, "pointwise": pointwise + stages, "per_step": per_step,
+            "per_coarse_step": per_step * ks.steps_per_coarse}
+
+
+def module_flops(module: nn.Module) -> float:
+    """Matrix products of one forward pass of one sample: 2 * in * out per Linear, and per
+    step of an RNN 2 * (numel(W_ih) + numel(W_hh)) per layer (gates' elementwise work left out)."""
+    total = 0.0
+    for mod in module.modules():
+        if isinstance(mod, nn.Linear):
+            total += 2 * mod.in_features * mod.out_features
+        elif isinstance(mod, (nn.GRU, nn.LSTM)):
+            for name, p in mod.named_parameters():
+                if name.startswith("weight_"):
+                    total += 2 * p.numel()
+    return total
 
 
 # ---------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ def load(results_dir) -> dict:
 def record(results_dir, claim: str, ours, *, paper=None, unit: str = "", figure: str = "",
            profile: str, device: str, note: str = "") -> dict:
     """Write (or overwrite) one claim in the scorecard, atomically; returns the entry."""
-    if not isinstance(claim, str) or "." not in claim:
-        raise ValueError(f"claim must be an ID like 'KS.lyapunov_exponent', got {claim!r}")
+    if not isinstance(claim, str) or not claim or any(c.isspace() for c in claim):
+        raise ValueError(f"claim must be an ID like 'KS.lyapunov_exponent' or 'T7', got {claim!r}")
     if profile not in ("quick", "paper"):
         raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
     entry = {"paper": _plain(paper), "ours": _plain(ours), "unit": unit, "profile": profile,

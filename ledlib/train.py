@@ -473,6 +473,85 @@ def model_key(config, dataset_key: str, seed: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _new_led(config, scaler, seed: int) -> LED:
+    """An LED whose initial weights depend on ``seed`` only, not on what ran before."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return LED(config, scaler=scaler)
+
+
+def _cache_paths(cache, config, dataset, seed: int, stage: str) -> tuple[Path, Path, Path]:
+    """Model file, training record and checkpoint folder of one cached training."""
+    from . import data as _data
+
+    key = model_key(config, dataset.spec.key(), seed)
+    stem = f"{config.system}-{config.profile}-{stage}-{key}" if stage else f"{config.system}-{config.profile}-{key}"
+    root = _data.cache_dir(cache) / "models"
+    return root / f"{stem}.pt", root / f"{stem}.json", root / f"{stem}-checkpoints"
+
+
+def _save_record(path: Path, record: dict) -> None:
+    import json
+
+    from .data import atomic_write
+
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(record, default=str)))
+
+
+def _load_cached(path: Path, record: Path, device):
+    import json
+
+    if path.exists() and record.exists():
+        return LED.load(path, map_location=resolve_device(device)), json.loads(record.read_text())
+    return None, None
+
+
+def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str = "auto",
+                    progress: bool = True) -> tuple[LED, dict]:
+    """The autoencoder stage of ``config`` alone (e.g. for a latent-dimension study), trained
+    once on ``dataset`` and then loaded from the cache. Returns the LED (its RNN untrained)
+    and the training record."""
+    seed = _check_seed(seed)
+    path, record, ckpt = _cache_paths(cache, config, dataset, seed, "ae")
+    led, info = _load_cached(path, record, device)
+    if led is not None:
+        return led, info
+    led = _new_led(config, dataset.scaler, seed)
+    result = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt, seed=seed,
+                               device=device, progress=progress, resume=True, scaled=False)
+    led.save(path)
+    _save_record(record, result.to_dict())
+    return led, result.to_dict()
+
+
+def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device: str = "auto",
+            progress: bool = True) -> tuple[LED, dict]:
+    """A new LED with ``led``'s (trained) autoencoder and a latent RNN of ``rnn_config``
+    (an :class:`~ledlib.configs.RNNConfig`; the RNN schedule stays ``led``'s), trained
+    once on the encoded ``dataset`` and then loaded from the cache. Returns the LED and
+    the RNN training record."""
+    seed = _check_seed(seed)
+    config = led.config.replace(rnn=rnn_config)
+    # the autoencoder's weights are part of what the RNN is trained on: key them too
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in led.autoencoder.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    path, record, ckpt = _cache_paths(cache, config, dataset, seed, f"rnn-{digest.hexdigest()[:8]}")
+    other, info = _load_cached(path, record, device)
+    if other is not None:
+        return other, info
+    other = _new_led(config, dataset.scaler, seed)
+    other.autoencoder.load_state_dict(led.autoencoder.state_dict())
+    z = [encode_trajectories(led, s.states) for s in (dataset.train, dataset.val)]
+    result = train_rnn(other, *z, config, ckpt, seed=seed, device=device, progress=progress, resume=True)
+    other.save(path)
+    _save_record(record, result.to_dict())
+    return other, result.to_dict()
+
+
 def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,
             device: str = "auto", progress: bool = True) -> FittedLED:
     """Train LED on ``system``'s dataset in the paper's two stages, or load it if cached.
@@ -481,27 +560,20 @@ def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, c
     ``ledlib.data.load(system, profile)``. The model is saved under
     ``<cache>/models/<system>-<profile>-<key>.pt`` (key: config, data, seed), together with
     both training records; per-epoch checkpoints live beside it, so an interrupted
-    training resumes where it stopped.
+    training resumes where it stopped. The initial weights are drawn from ``seed``.
     """
-    import json
-
     from . import configs as _configs
     from . import data as _data
 
     seed = _check_seed(seed)
     config = config if config is not None else _configs.get(system, profile)
     dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
-    key = model_key(config, dataset.spec.key(), seed)
-    root = _data.cache_dir(cache) / "models"
-    path = root / f"{config.system}-{config.profile}-{key}.pt"
-    record = path.with_suffix(".json")
-    if path.exists() and record.exists():
-        led = LED.load(path, map_location=resolve_device(device))
-        info = json.loads(record.read_text())
+    path, record, ckpt = _cache_paths(cache, config, dataset, seed, "")
+    led, info = _load_cached(path, record, device)
+    if led is not None:
         return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=True)
 
-    led = LED(config, scaler=dataset.scaler)
-    ckpt = root / f"{config.system}-{config.profile}-{key}-checkpoints"
+    led = _new_led(config, dataset.scaler, seed)
     ae = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt / "ae", seed=seed,
                            device=device, progress=progress, resume=True, scaled=False)
     z_train = encode_trajectories(led, dataset.train.states)
@@ -510,5 +582,5 @@ def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, c
                     progress=progress, resume=True)
     led.save(path)
     info = {"ae": ae.to_dict(), "rnn": rnn.to_dict()}
-    _data.atomic_write(record, lambda tmp: Path(tmp).write_text(json.dumps(info, default=str)))
+    _save_record(record, info)
     return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=False)

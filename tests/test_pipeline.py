@@ -41,3 +41,28 @@ def test_a_different_seed_or_config_is_a_different_model(tmp_path, tiny_ks):
     keys = {train.model_key(cfg, ds.spec.key(), 0), train.model_key(cfg, ds.spec.key(), 1),
             train.model_key(dataclasses.replace(cfg, ae=dataclasses.replace(cfg.ae, d_z=4)), ds.spec.key(), 0)}
     assert len(keys) == 3
+
+
+def test_initial_weights_depend_on_the_seed_only(tmp_path, tiny_ks):
+    ds, cfg = tiny_ks
+    torch.manual_seed(123)  # whatever ran before must not matter
+    a, _ = train.fit_autoencoder(cfg, ds, cache=tmp_path / "a", seed=0, progress=False, device="cpu")
+    torch.manual_seed(456)
+    b, _ = train.fit_autoencoder(cfg, ds, cache=tmp_path / "b", seed=0, progress=False, device="cpu")
+    for (k, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0, msg=k)
+
+
+def test_fit_rnn_keeps_the_autoencoder_and_is_cached(tmp_path, tiny_ks):
+    from ledlib.configs import RNNConfig
+
+    ds, cfg = tiny_ks
+    led, _ = train.fit_autoencoder(cfg, ds, cache=tmp_path, seed=0, progress=False, device="cpu")
+    gru = RNNConfig("gru", d_h=8, residual=False)
+    other, record = train.fit_rnn(led, gru, ds, cache=tmp_path, seed=0, progress=False, device="cpu")
+    assert other.config.rnn == gru and np.isfinite(record["best_val_loss"])
+    x = torch.as_tensor(ds.test.states[0, :4])
+    torch.testing.assert_close(other.encode(x), led.encode(x), rtol=0, atol=0)
+    again, _ = train.fit_rnn(led, gru, ds, cache=tmp_path, seed=0, progress=False, device="cpu")
+    z = other.encode(x)
+    torch.testing.assert_close(again.step(z)[0], other.step(z)[0], rtol=0, atol=0)
