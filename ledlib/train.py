@@ -469,7 +469,7 @@ def model_key(config, dataset_key: str, seed: int) -> str:
     import json
 
     payload = json.dumps({"config": config.to_dict(), "data": dataset_key, "seed": seed,
-                          "torch": torch.__version__.split("+")[0], "version": 1}, sort_keys=True, default=str)
+                          "torch": torch.__version__.split("+")[0], "version": 2}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
