@@ -1,3 +1,358 @@
-"""Figures of the particles chapter."""
+"""Figures of the advection–diffusion chapters (paper §3.1, §8.1, §8.2; Figures 3–5, 16–29).
 
-__all__: list[str] = []
+Each takes arrays a chapter computed (see :mod:`ledlib.particle_statistics` for the
+ensemble statistics) and returns the :class:`~matplotlib.figure.Figure`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+__all__ = [
+    "particle_forecast", "latent_return_map", "moment_error_curves", "moment_error_summary",
+    "particle_snapshots_compare", "latent_pca_density", "metastable_states", "peclet_study", "variant_label",
+]
+
+TRUE = "0.2"  # ground truth in every plot
+MICRO_SHADE = "0.88"  # background where the micro solver runs
+
+
+def variant_label(T_m: float | None, T_mu: float) -> str:
+    """``"latent"`` for ``T_mu = 0``, else ``"rho = T_m/T_mu"``."""
+    if not T_mu:
+        return "latent"
+    return f"ρ = {T_m / T_mu:g}"
+
+
+def _shade_micro(ax, t, phases):
+    """Grey background over the forecast steps that ran on the micro solver."""
+    if phases is None:
+        return
+    micro = np.asarray(phases) == "micro"
+    if not micro.any():
+        return
+    t = np.asarray(t, dtype=float)
+    dt = (t[-1] - t[0]) / max(1, len(t) - 1)
+    edges = np.flatnonzero(np.diff(np.r_[0, micro.astype(int), 0]))
+    for a, b in zip(edges[::2], edges[1::2]):
+        ax.axvspan(t[a] - dt, t[b - 1], color=MICRO_SHADE, lw=0, zorder=0)
+
+
+def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
+    """One LED forecast per row against a true run (Figures 16, 18, 21, 27).
+
+    ``runs``: label -> dict with ``t (T,)`` (time after the warm-up), ``z_pred (T, d_z)``,
+    optional ``z_true (T, d_z)`` (the true run encoded), ``wd (T,)`` and optional ``l1 (T,)``
+    (distance between the predicted and true particle distributions), ``m1_err``, ``m2_err``
+    (absolute errors of the mean and variance of the positions) and optional ``phases``
+    (``"macro"``/``"micro"`` per step; micro steps are shaded). Columns: (a) the first
+    ``n_latent`` latent components, (b) WD (and L1-NHD) of the positions, (c) |M1 error|,
+    (d) |M2 error|.
+    """
+    if not runs:
+        raise ValueError("runs must hold at least one forecast")
+    n = len(runs)
+    fig, axes = plt.subplots(n, 4, figsize=(12, 2.6 * n + 0.3), layout="constrained", squeeze=False)
+    for r, (label, d) in enumerate(runs.items()):
+        t = np.asarray(d["t"], dtype=float)
+        ax = axes[r]
+        z = np.asarray(d["z_pred"]).reshape(len(t), -1)
+        for c in range(min(n_latent, z.shape[1])):
+            ax[0].plot(t, z[:, c], color=f"C{c}", lw=0.9)
+            if d.get("z_true") is not None:
+                zt = np.asarray(d["z_true"]).reshape(len(t), -1)
+                ax[0].plot(t, zt[:, c], color=f"C{c}", lw=0.8, ls=":")
+        ax[0].set_ylabel("latent state")
+        ax[0].annotate(label, xy=(-0.32, 0.5), xycoords="axes fraction", rotation=90, va="center", ha="center",
+                       fontsize=10, fontweight="bold")
+        ax[1].plot(t, d["wd"], color="C3", lw=0.9, label="WD")
+        if d.get("l1") is not None:
+            ax[1].plot(t, d["l1"], color="C4", lw=0.9, label="L1-NHD")
+        ax[1].set_yscale("log")
+        ax[1].set_ylabel("distribution error")
+        ax[2].plot(t, d["m1_err"], color="C0", lw=0.9)
+        ax[2].set_ylabel("|M1 error| (mean)")
+        ax[3].plot(t, d["m2_err"], color="C2", lw=0.9)
+        ax[3].set_ylabel("|M2 error| (variance)")
+        for a in ax:
+            _shade_micro(a, t, d.get("phases"))
+            a.set_xlim(t[0], t[-1])
+        for a in ax[2:]:
+            a.set_yscale("log")
+    for a in axes[-1]:
+        a.set_xlabel("t after the warm-up")
+    from matplotlib.lines import Line2D
+
+    style = [Line2D([], [], color="0.3", lw=0.9, label="LED"),
+             Line2D([], [], color="0.3", lw=0.8, ls=":", label="true run, encoded")]
+    axes[0, 0].legend(handles=style, fontsize=7, loc="best")
+    axes[0, 1].legend(fontsize=7, loc="best")
+    for a, tag in zip(axes[0], "abcd"):
+        a.set_title(f"({tag})", fontsize=9, loc="left")
+    return fig
+
+
+def latent_return_map(z, x_true, x_pred, L: float = 1.0, bins: int = 60, z_true=None) -> Figure:
+    """Figure 17: (a) ``z_{t+1}`` against ``z_t`` of a 1-D latent trajectory ``z (T,)`` of
+    LED, coloured by the density of points, with the same map of encoded true trajectories
+    ``z_true (n_traj, T)`` (grey dots) if given; (b) histograms of all true and predicted
+    positions."""
+    z = np.asarray(z, dtype=float).ravel()
+    if z.size < 3:
+        raise ValueError(f"z must hold at least 3 latent states, got {z.size}")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    H, xe, ye = np.histogram2d(z[:-1], z[1:], bins=bins)
+    mesh = a.pcolormesh(xe, ye, np.ma.masked_equal(H.T, 0), norm=LogNorm(), cmap="viridis", rasterized=True)
+    fig.colorbar(mesh, ax=a, label="number of steps")
+    lo, hi = xe[0], xe[-1]
+    if z_true is not None:
+        zt = np.atleast_2d(np.asarray(z_true, dtype=float))
+        a.plot(zt[:, :-1].ravel(), zt[:, 1:].ravel(), ".", ms=1.5, color=TRUE, alpha=0.5,
+               label="true trajectories, encoded")
+        a.legend(fontsize=7, loc="upper left", markerscale=4)
+        lo, hi = min(lo, zt.min()), max(hi, zt.max())
+    a.plot([lo, hi], [lo, hi], color="0.6", lw=0.7, ls=":")
+    a.set_xlabel("$z_t$")
+    a.set_ylabel("$z_{t+1}$")
+    a.set_title("(a) latent return map", fontsize=9, loc="left")
+    edges = np.linspace(-L / 2, L / 2, bins + 1)
+    b.hist(np.ravel(x_true), bins=edges, density=True, histtype="stepfilled", color="0.8", label="true")
+    b.hist(np.ravel(x_pred), bins=edges, density=True, histtype="step", color="C1", lw=1.5, label="LED")
+    b.set_xlabel("particle position x")
+    b.set_ylabel("density")
+    b.legend(fontsize=8)
+    b.set_title("(b) positions over all times", fontsize=9, loc="left")
+    return fig
+
+
+def moment_error_curves(times, errors: dict, floor: dict | None = None, *, smooth: int = 1) -> Figure:
+    """Figures 19, 25 (3A–B): WD and L1-NHD between the predicted and true distributions
+    of M1 and M2 over runs, against time, one line per LED variant.
+
+    ``errors``: label -> ``{"M1": {"wd", "l1"}, "M2": {...}}`` curves; ``floor`` the same
+    for truth against truth (dashed). ``smooth``: moving-average window, for readability.
+    """
+    t = np.asarray(times, dtype=float)
+
+    def sm(y):
+        y = np.asarray(y, dtype=float)
+        if smooth <= 1 or y.size < smooth:
+            return t, y
+        k = np.ones(smooth) / smooth
+        return t[smooth // 2: smooth // 2 + y.size - smooth + 1], np.convolve(y, k, mode="valid")
+
+    fig, axes = plt.subplots(2, 2, figsize=(10, 5.4), layout="constrained", sharex=True)
+    for c, mom in enumerate(("M1", "M2")):
+        for r, (key, name) in enumerate((("wd", "WD"), ("l1", "L1-NHD"))):
+            ax = axes[r, c]
+            for i, (label, err) in enumerate(errors.items()):
+                ax.plot(*sm(err[mom][key]), color=f"C{i}", lw=1.0, label=label)
+            if floor is not None:
+                ax.plot(*sm(floor[mom][key]), color=TRUE, lw=1.0, ls="--", label="truth vs truth")
+            ax.set_yscale("log")
+            ax.set_ylabel(f"{name} of {mom}")
+            ax.set_title(f"({'ab'[c] if r == 0 else 'cd'[c]}) {name}, distribution of {mom} over runs", fontsize=9,
+                         loc="left")
+    for ax in axes[1]:
+        ax.set_xlabel("t after the warm-up")
+    axes[0, 0].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict | None = None) -> Figure:
+    """Figures 20, 26 (3C–D, 3H): time-averaged errors per LED variant as bars, the
+    truth-against-truth floor as a line, and the speed-up against rho.
+
+    ``summary``: label -> ``{"M1": {"wd", "l1"}, "M2": {...}}`` (numbers), with the key
+    ``"floor"`` for the floor; ``speedup``: label -> S; ``rho``: label -> rho (``inf`` for
+    latent), the x position of each speed-up.
+    """
+    labels = [k for k in summary if k != "floor"]
+    floor = summary.get("floor")
+    n = 5 if speedup else 4
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 3.3), layout="constrained")
+    x = np.arange(len(labels))
+    panels = [("M1", "wd", "WD"), ("M2", "wd", "WD"), ("M1", "l1", "L1-NHD"), ("M2", "l1", "L1-NHD")]
+    for ax, (mom, key, name), tag in zip(axes, panels, "abcd"):
+        vals = [summary[k][mom][key] for k in labels]
+        ax.bar(x, vals, color=[f"C{i}" for i in range(len(labels))], width=0.7)
+        if floor is not None:
+            ax.axhline(floor[mom][key], color=TRUE, ls="--", lw=1, label="truth vs truth")
+        ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=8)
+        if key == "wd":
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(0, 2.05)  # L1-NHD lies in [0, 2]
+        ax.set_title(f"({tag}) {name} of {mom}", fontsize=9, loc="left")
+    axes[0].legend(fontsize=7)
+    if speedup:
+        ax = axes[4]
+        finite = {k: r for k, r in (rho or {}).items() if k in speedup and math.isfinite(r)}
+        if finite:
+            ks = sorted(finite, key=finite.get)
+            ax.plot([finite[k] for k in ks], [speedup[k] for k in ks], marker="o", color="C0", label="multiscale")
+        for k, s in speedup.items():
+            if rho is None or not math.isfinite(rho.get(k, math.inf)):
+                ax.axhline(s, color="C3", ls=":", lw=1.2, label=f"{k}: S = {s:.3g}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        if finite:
+            ax.set_xticks(sorted(finite.values()), [f"{r:g}" for r in sorted(finite.values())])
+            ax.xaxis.set_minor_locator(plt.NullLocator())
+        ax.set_xlabel("ρ = T_m / T_μ")
+        ax.set_ylabel("speed-up S")
+        ax.set_title("(e) speed-up", fontsize=9, loc="left")
+        ax.legend(fontsize=7)
+    return fig
+
+
+def _scatter3(ax, cfg, color, s=2, alpha=0.6, max_points=400, L=1.0):
+    cfg = np.asarray(cfg)[:max_points]
+    ax.scatter(cfg[:, 0], cfg[:, 1], cfg[:, 2], s=s, color=color, alpha=alpha, depthshade=False)
+    for setlim in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
+        setlim(-L / 2, L / 2)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_zticks([])
+
+
+def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_points: int = 400) -> Figure:
+    """Figures 24, 28 (3E–F): 3-D particle configurations at a few times after the warm-up,
+    one row per LED variant (colour) over the true run (grey).
+
+    ``truth (k, N, 3)`` and ``preds[label] (k, N, 3)`` at ``times (k,)``.
+    """
+    truth = np.asarray(truth)
+    k = len(times)
+    if truth.shape[0] != k:
+        raise ValueError(f"truth must hold one configuration per time ({k}), got {truth.shape[0]}")
+    fig = plt.figure(figsize=(2.7 * k, 2.7 * len(preds) + 0.2), layout="constrained")
+    for r, (label, cfgs) in enumerate(preds.items()):
+        for c, t in enumerate(times):
+            ax = fig.add_subplot(len(preds), k, r * k + c + 1, projection="3d")
+            _scatter3(ax, truth[c], TRUE, s=1, alpha=0.35, max_points=max_points, L=L)
+            _scatter3(ax, np.asarray(cfgs)[c], f"C{r + 1}", s=2, alpha=0.7, max_points=max_points, L=L)
+            ax.set_title(f"{label}, t = {t:g}", fontsize=8)
+    return fig
+
+
+def _density(ax, a, b, bins=80):
+    H, xe, ye = np.histogram2d(a, b, bins=bins)
+    return ax.pcolormesh(xe, ye, np.ma.masked_equal(H.T, 0), norm=LogNorm(), cmap="viridis", rasterized=True)
+
+
+def latent_pca_density(z_pca, x_true, x_pred, L: float = 1.0, bins: int = 50) -> Figure:
+    """Figure 22 (and 4C): the first three PCA modes of LED's latent trajectory against each
+    other, coloured by density ((a) 2 vs 1, (b) 3 vs 1, (c) 2 vs 3), and (d) the true and
+    predicted distributions of the particle positions per axis."""
+    zp = np.asarray(z_pca, dtype=float)
+    if zp.ndim != 2 or zp.shape[1] < 3:
+        raise ValueError(f"z_pca must be (T, >= 3), got {zp.shape}")
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2), layout="constrained")
+    for ax, (i, j), tag in zip(axes, ((0, 1), (0, 2), (2, 1)), "abc"):
+        mesh = _density(ax, zp[:, i], zp[:, j])
+        ax.set_xlabel(f"PCA mode {i + 1}")
+        ax.set_ylabel(f"PCA mode {j + 1}")
+        ax.set_title(f"({tag})", fontsize=9, loc="left")
+    fig.colorbar(mesh, ax=axes[2], label="number of steps")
+    edges = np.linspace(-L / 2, L / 2, bins + 1)
+    xt, xp = np.asarray(x_true), np.asarray(x_pred)
+    for d in range(xt.shape[-1]):
+        axes[3].hist(xt[..., d].ravel(), bins=edges, density=True, histtype="step", color=f"C{d}", lw=2.2,
+                     alpha=0.35, label=f"$x_{d + 1}$ true")
+        axes[3].hist(xp[..., d].ravel(), bins=edges, density=True, histtype="step", color=f"C{d}", lw=1,
+                     label=f"$x_{d + 1}$ LED")
+    axes[3].set_xlabel("position")
+    axes[3].set_ylabel("density")
+    axes[3].legend(fontsize=7, ncol=2)
+    axes[3].set_title("(d) particle positions", fontsize=9, loc="left")
+    return fig
+
+
+def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: float = 1.0) -> Figure:
+    """Figures 4 and 23: spectral clusters of the latent PCA modes and the configuration the
+    decoder produces at each cluster centre.
+
+    Top: (A) mode 2 against mode 1, coloured by density, the centres marked; (B) mode 2
+    against mode 3 coloured by cluster; (C) the leading eigenvalues of the affinity (the
+    eigengap chooses the number of clusters). Bottom: one decoded configuration ``configs
+    (k, N, 3)`` per cluster centre.
+    """
+    zp = np.asarray(z_pca, dtype=float)
+    labels = np.asarray(labels)
+    centres = np.asarray(centres, dtype=float)
+    k = centres.shape[0]
+    fig = plt.figure(figsize=(min(14.0, max(10.5, 1.6 * k)), 6.4), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1.0])
+    axes = top.subplots(1, 3 if eigenvalues is not None else 2)
+    mesh = _density(axes[0], zp[:, 0], zp[:, 1])
+    top.colorbar(mesh, ax=axes[0], label="number of steps")
+    for c in range(k):
+        axes[0].plot(*centres[c, :2], marker="X", ms=9, color=f"C{c % 10}", mec="k")
+        axes[0].annotate(str(c + 1), centres[c, :2], xytext=(5, 4), textcoords="offset points", fontsize=8)
+    axes[0].set_xlabel("PCA mode 1")
+    axes[0].set_ylabel("PCA mode 2")
+    axes[0].set_title("(A) density and cluster centres", fontsize=9, loc="left")
+    colours = np.array([f"C{c % 10}" for c in range(k)])
+    axes[1].scatter(zp[:, 2], zp[:, 1], c=colours[labels], s=2, alpha=0.5, rasterized=True)
+    axes[1].set_xlabel("PCA mode 3")
+    axes[1].set_ylabel("PCA mode 2")
+    axes[1].set_title("(B) spectral clusters", fontsize=9, loc="left")
+    if eigenvalues is not None:
+        lam = np.asarray(eigenvalues, dtype=float)
+        axes[2].plot(np.arange(1, lam.size + 1), lam, marker="o", color="0.3")
+        axes[2].axvline(k + 0.5, color="C3", ls=":", lw=1, label=f"largest gap: k = {k}")
+        axes[2].set_xlabel("index")
+        axes[2].set_ylabel("eigenvalue of $D^{-1/2} A D^{-1/2}$")
+        axes[2].legend(fontsize=8)
+        axes[2].set_title("(C) eigengap", fontsize=9, loc="left")
+    for c in range(k):
+        ax = bottom.add_subplot(1, k, c + 1, projection="3d")
+        _scatter3(ax, configs[c], f"C{c % 10}", s=2, alpha=0.7, L=L)
+        ax.set_title(f"cluster {c + 1}", fontsize=8)
+    return fig
+
+
+def peclet_study(wd_m1: dict, wd_m2: dict, speedup: dict, floor_m1: dict | None = None,
+                 floor_m2: dict | None = None) -> Figure:
+    """Figures 5 and 29: (A, B) time-averaged WD of the M1 / M2 distributions per Péclet
+    number, (C) speed-up against rho per Péclet number.
+
+    ``wd_m1``, ``wd_m2``, ``floor_*``: Pe -> number; ``speedup``: Pe -> {rho: S}
+    (``rho = inf`` for latent propagation, drawn at the right end).
+    """
+    pes = sorted(wd_m1)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")
+    x = np.arange(len(pes))
+    for ax, wd, fl, name, tag in ((axes[0], wd_m1, floor_m1, "M1", "A"), (axes[1], wd_m2, floor_m2, "M2", "B")):
+        ax.bar(x, [wd[p] for p in pes], color=[f"C{i}" for i in range(len(pes))], width=0.6)
+        if fl:
+            ax.scatter(x, [fl[p] for p in pes], marker="_", s=600, color=TRUE, label="truth vs truth", zorder=3)
+            ax.legend(fontsize=7)
+        ax.set_xticks(x, [f"Pe = {p:g}" for p in pes])
+        ax.set_yscale("log")
+        ax.set_ylabel(f"WD of {name} (time mean)")
+        ax.set_title(f"({tag}) latent LED, {name}", fontsize=9, loc="left")
+    ax = axes[2]
+    rhos = sorted({r for s in speedup.values() for r in s if math.isfinite(r)})
+    x_latent = 4 * max(rhos) if rhos else 1.0  # where latent propagation (rho = inf) is drawn
+    for i, p in enumerate(pes):
+        s = speedup.get(p, {})
+        finite = sorted(r for r in s if math.isfinite(r))
+        xs = finite + ([x_latent] if math.inf in s else [])
+        ys = [s[r] for r in finite] + ([s[math.inf]] if math.inf in s else [])
+        ax.plot(xs, ys, marker="o", color=f"C{i}", label=f"Pe = {p:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(rhos + [x_latent], [f"{r:g}" for r in rhos] + ["latent"])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_xlabel("ρ = T_m / T_μ")
+    ax.set_ylabel("speed-up S")
+    ax.legend(fontsize=7)
+    ax.set_title("(C) speed-up", fontsize=9, loc="left")
+    return fig
