@@ -19,6 +19,11 @@ Both sides run single-threaded by default (``--threads``): the NumPy solvers are
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, no install
+
 import argparse
 import time
 

@@ -12,6 +12,11 @@ Adam). RNN: latent transitions per second under truncated BPTT.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, no install
+
 import argparse
 import dataclasses
 import time
