@@ -64,6 +64,42 @@ def test_figure_captions_name_the_papers_figures(quick_book):
         assert re.match(r"^Paper Figures? \d+", cap), f"caption must begin 'Paper Figure N': {cap}"
 
 
+def _captions_and_markdown(site: Path) -> str:
+    """Every figure caption and every Markdown text (cells and outputs) of the executed book."""
+    parts = []
+    for nb_path in (site / "book").glob("*.ipynb"):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+            if fig:
+                parts.append(fig["caption"])
+            for out in cell.get("outputs", []):
+                md = out.get("data", {}).get("text/markdown")
+                if md:
+                    parts.append("".join(md))
+    return "\n".join(parts)
+
+
+def test_every_figure_and_table_of_the_paper_is_reproduced(quick_book):
+    from ledlib import reproduction
+
+    text = _captions_and_markdown(quick_book)
+    figures = {int(n) for ref in re.findall(r"Figures? ([\d–\-, and]+)", text) for n in re.findall(r"\d+", ref)}
+    ranges = re.findall(r"Figures? (\d+)[–-](\d+)", text)
+    figures |= {n for a, b in ranges for n in range(int(a), int(b) + 1)}
+    missing = set(reproduction.FIGURES) - figures
+    assert not missing, f"no caption names Paper Figure(s) {sorted(missing)}"
+    tables = {int(n) for n in re.findall(r"Paper Table (\d+)", text)}
+    assert set(reproduction.TABLES) <= tables, sorted(set(reproduction.TABLES) - tables)
+
+
+def test_every_claim_is_in_the_scorecard(quick_book):
+    from ledlib import reproduction
+
+    card = json.loads((quick_book / "book" / "results" / "scorecard.json").read_text())
+    missing = [c.id for c in reproduction.CLAIMS if c.id not in card]
+    assert not missing, missing
+
+
 def test_scorecard_is_written_by_execution(quick_book):
     card = json.loads((quick_book / "book" / "results" / "scorecard.json").read_text())
     entry = card["KS.lyapunov_exponent"]
