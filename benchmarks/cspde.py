@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     tp = r["true_pde"]
     print(f"{'true PDE':8s} {_fmt(tp['mnad_u']):>10s} {'-':>10s} {_fmt(tp['mnad_v']):>10s} {'-':>10s} "
           f"{0.0:8.1f} {tp['forecast_seconds']:7.1f}  finite differences, same grid: the floor")
-    print()
+    b = r["best"]
+    print(f"\nbest CSPDE variant: {b['variant']} (MNAD u {_fmt(b['mnad_u'])}, v {_fmt(b['mnad_v'])})\n")
     for name, res in r["variants"].items():
         print(f"{name:6s} u: {res['model']['u']}\n       v: {res['model']['v']}")
     return 0
