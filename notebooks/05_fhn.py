@@ -340,6 +340,9 @@ ours_cspde = true_pde = None
 if baselines is not None:
     ours_cspde = {name: (b["mnad_u"], b["mnad_v"]) for name, b in baselines["variants"].items()}
     true_pde = (baselines["true_pde"]["mnad_u"], baselines["true_pde"]["mnad_v"])
+    # the input sets: F1 the true PDE's, F2 and F3 the next ranked by the diffusion-map selection
+    for fset, (fu, fv) in baselines["feature_sets"].items():
+        print(f"inputs {fset:>4}: u_t from ({', '.join(fu)}), v_t from ({', '.join(fv)})")
     for name, b in baselines["variants"].items():
         pu, pv = paper_cspde[name]
         print(f"CSPDE {name}: MNAD u = {b['mnad_u']:.2e} (paper {pu:.2e}), v = {b['mnad_v']:.2e} (paper {pv:.2e}); "
