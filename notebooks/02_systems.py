@@ -77,7 +77,7 @@ t_u = ks_data.test.t[0, : len(u)] - ks_data.test.t[0, 0]
 print(f"KS test data: {ks_data.test.states.shape[0]} trajectories x {ks_data.test.n_samples} samples, "
       f"{ks_data.train.n_samples} training samples")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 8A: a Kuramoto–Sivashinsky trajectory (L = 22, 64 nodes) from the test data, time in Lyapunov times (the exponent measured below).", "name": "fig-ks-contour"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 8A: a Kuramoto–Sivashinsky trajectory (L = 22, 64 nodes) from the test data, time in Lyapunov times (the exponent measured below).", "name": "fig-systems-ks-contour"}}
 lyap = ks.lyapunov_exponent(t_total=2000.0 if paper else 300.0, n_trajectories=16 if paper else 4, seed=seed)
 plots.ks_contour(u, t_u, ks.x, lyapunov_exponent=lyap.exponent);
 
@@ -111,7 +111,7 @@ record("KS.lyapunov_exponent", round(lyap.exponent, 4), paper=0.048, unit="1/tim
 # first time units after a lifting are a transient, which the paper drops ($T = 2$).
 # Training uses the paper's six initial conditions:
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 36: the six initial conditions of the activator u and inhibitor v (initial conditions 0–2 train, 3–4 validate, 5 tests).", "name": "fig-fhn-ics"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 36: the six initial conditions of the activator u and inhibitor v (initial conditions 0–2 train, 3–4 validate, 5 tests).", "name": "fig-systems-fhn-ics"}}
 fhn = systems.FitzHughNagumo()
 roles = ["train"] * 3 + ["val"] * 2 + ["test"]
 plots.fhn_initial_conditions(fhn.x, fhn.paper_initial_conditions(), roles);
@@ -121,7 +121,7 @@ fhn_data = data.load("FHN", profile, cache=cache, progress=False)
 test = fhn_data.test
 print(f"FHN test trajectory: t = {test.t[0, 0]:g} ... {test.t[0, -1]:g}, {test.n_samples} samples")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 32–33, ground truth only: lattice-Boltzmann activator and inhibitor densities from the test initial condition, after the transient of 2 time units (LED's prediction follows in the FitzHugh–Nagumo chapter).", "name": "fig-fhn-densities"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 32–33, ground truth only: lattice-Boltzmann activator and inhibitor densities from the test initial condition, after the transient of 2 time units (LED's prediction follows in the FitzHugh–Nagumo chapter).", "name": "fig-systems-fhn-densities"}}
 plots.fhn_densities(test.states[0, :, 0], test.states[0, :, 1], test.t[0], fhn.x);
 
 # %% [markdown]
@@ -184,15 +184,15 @@ ad1 = ad1_data.system()
 x1, t1 = ad1_data.train.states[0], ad1_data.train.t[0]
 print(f"AD 1-D training data: {x1.shape[0]} samples of {x1.shape[1]} particles, t = {t1[0]:g} ... {t1[-1]:g}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 16–20, the system: advection–diffusion of 1000 particles in 1-D; density of particle positions over time, with the mean position M1.", "name": "fig-ad1-density"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 16–20, the system: advection–diffusion of 1000 particles in 1-D; density of particle positions over time, with the mean position M1.", "name": "fig-systems-ad1-density"}}
 plots.particle_density_1d(x1, t1, L=ad1.L);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 24, the system: advection–diffusion in 3-D; particle configurations from the training data at four times.", "name": "fig-ad3-snapshots"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 24, the system: advection–diffusion in 3-D; particle configurations from the training data at four times.", "name": "fig-systems-ad3-snapshots"}}
 x3, t3 = ad3_data.train.states[0], ad3_data.train.t[0]
 pick = np.linspace(0, len(t3) - 1, 4).astype(int)
 plots.particle_snapshots_3d(x3[pick], t3[pick]);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 25–26, the statistics to reproduce: mean (M1) and variance (M2) of the 3-D particle positions per direction over time.", "name": "fig-ad3-moments"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 25–26, the statistics to reproduce: mean (M1) and variance (M2) of the 3-D particle positions per direction over time.", "name": "fig-systems-ad3-moments"}}
 plots.moments_over_time(t3, x3.mean(axis=1), x3.var(axis=1));
 
 # %% [markdown]

@@ -83,7 +83,8 @@ def test_every_figure_and_table_of_the_paper_is_reproduced(quick_book):
     from ledlib import reproduction
 
     text = _captions_and_markdown(quick_book)
-    figures = {int(n) for ref in re.findall(r"Figures? ([\d–\-, and]+)", text) for n in re.findall(r"\d+", ref)}
+    # "Figure 24 (and Figure 3E–F)", "Figures 6A and 31", "Figures 16–20": numbers up to ':' or '('
+    figures = {int(n) for ref in re.findall(r"Figures?\s+([^:;.()]*)", text) for n in re.findall(r"\d+", ref)}
     ranges = re.findall(r"Figures? (\d+)[–-](\d+)", text)
     figures |= {n for a, b in ranges for n in range(int(a), int(b) + 1)}
     missing = set(reproduction.FIGURES) - figures
