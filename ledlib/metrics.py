@@ -152,6 +152,17 @@ def mnad(y, y_hat, *, normalization: str = "global", batched: bool = False):
 # --------------------------------------------------------------------------- Wasserstein
 
 
+def _column_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Two finite 2-D samples ``(n, K)``, ``(m, K)`` with the same number of columns."""
+    a = _finite_array("a", a, min_ndim=2)
+    b = _finite_array("b", b, min_ndim=2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"a and b must be 2-D (samples, columns), got {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must have the same number of columns, got {a.shape[1]} and {b.shape[1]}")
+    return a, b
+
+
 def wasserstein_columns(a, b) -> np.ndarray:
     """Wasserstein-1 distance, eq. (24), between the columns of ``a`` (n, K) and ``b`` (m, K).
 
@@ -161,12 +172,7 @@ def wasserstein_columns(a, b) -> np.ndarray:
     is a fixed gather from the sorted columns, vectorised over all K columns at once.
     Returns shape ``(K,)``.
     """
-    a = _finite_array("a", a, min_ndim=2)
-    b = _finite_array("b", b, min_ndim=2)
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"a and b must be 2-D (samples, columns), got {a.shape} and {b.shape}")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"a and b must have the same number of columns, got {a.shape[1]} and {b.shape[1]}")
+    a, b = _column_pair(a, b)
     n, m = a.shape[0], b.shape[0]
     sa = np.sort(a, axis=0)
     sb = np.sort(b, axis=0)
@@ -224,12 +230,7 @@ def l1_hist_distance_columns(a, b, bins: int | None = None) -> np.ndarray:
     lies in [0, 2]. A column whose pooled range is zero (both samples one and the same
     point) has distance 0. Returns shape ``(K,)``.
     """
-    a = _finite_array("a", a, min_ndim=2)
-    b = _finite_array("b", b, min_ndim=2)
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"a and b must be 2-D (samples, columns), got {a.shape} and {b.shape}")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"a and b must have the same number of columns, got {a.shape[1]} and {b.shape[1]}")
+    a, b = _column_pair(a, b)
     n, m = a.shape[0], b.shape[0]
     nb = rice_bins(min(n, m)) if bins is None else _positive_int("bins", bins)
     K = a.shape[1]
