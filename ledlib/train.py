@@ -76,6 +76,7 @@ class TrainResult:
     seed: int
     checkpoint_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    torch: str = field(default_factory=lambda: torch.__version__)  # the build that trained it
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -464,12 +465,15 @@ class FittedLED:
 
 
 def model_key(config, dataset_key: str, seed: int) -> str:
-    """Hash of everything that determines a trained model (config, data, seed, code version)."""
+    """Hash of what a trained model is (config, data, seed, code version). The device and
+    torch build it was trained with are not in it, so that a model trained on a GPU machine
+    (``scripts/pretrain.py``) is found by a chapter run elsewhere; the training record keeps
+    both (``device``, ``torch``)."""
     import hashlib
     import json
 
-    payload = json.dumps({"config": config.to_dict(), "data": dataset_key, "seed": seed,
-                          "torch": torch.__version__.split("+")[0], "version": 2}, sort_keys=True, default=str)
+    payload = json.dumps({"config": config.to_dict(), "data": dataset_key, "seed": seed, "version": 3},
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

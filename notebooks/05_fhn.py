@@ -45,7 +45,7 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import configs, data, forecast, metrics, plots, reproduction, scorecard, train
+from ledlib import configs, data, forecast, metrics, plots, reproduction, scorecard, studies, train
 from ledlib.device import resolve_device
 
 if profile not in ("quick", "paper"):
@@ -59,16 +59,10 @@ t_chapter = time.perf_counter()
 
 T_WARM = 75  # §8.3 (SI): warm-up for the test-IC comparison and the T_f = 8000 study
 T_MU = 10  # §8.3: micro phases of the multiscale loop
-if paper:  # the paper's grids and sizes
-    LATENT_GRID = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 18, 22, 24, 28, 32, 64)  # Table 5
-    LED_VARIANTS = [(d, v) for v in (False, True) for d in (4, 8, 32, 64)]  # Table 6: d_z x (AE, VAE)
-    N_WINDOWS, HORIZON, T_MS = 100, 8000, (10, 50, 100, 200)
-    NOISE_GRID = (0.0, 0.01, 0.1)  # Table 6: noise level in the data {0, 1, 10} %
-else:  # every code path, small sizes
-    LATENT_GRID = (2, 4, 8)
-    LED_VARIANTS = [(8, False), (8, True)]
-    N_WINDOWS, HORIZON, T_MS = 4, 500, (10, 50)
-    NOISE_GRID = (0.0, 0.01)
+LATENT_GRID = studies.FHN_LATENT_GRID[profile]  # Table 5
+LED_VARIANTS = studies.FHN_LED_VARIANTS[profile]  # Table 6: d_z x (AE, VAE)
+NOISE_GRID = studies.FHN_NOISE_GRID[profile]  # Table 6: noise level in the data {0, 1, 10} %
+N_WINDOWS, HORIZON, T_MS = (100, 8000, (10, 50, 100, 200)) if paper else (4, 500, (10, 50))
 
 
 recorded = {}  # what this execution measured (the scorecard file may hold other runs' entries)
@@ -136,8 +130,7 @@ base = configs.get("FHN", profile)
 def fit(d_z, variational, noise, full=True):
     """LED with the chapter's config at (d_z, AE/VAE, RNN input noise); full=False trains the
     autoencoder only (the RNN stage is cut to one epoch), for the latent-dimension study."""
-    rnn_train = dataclasses.replace(base.rnn_train, noise_level=noise, **({} if full else {"max_epochs": 1}))
-    cfg = base.replace(ae=dataclasses.replace(base.ae, d_z=d_z, variational=variational), rnn_train=rnn_train)
+    cfg = studies.fhn_config(base, d_z, variational, noise, full)
     return train.fit_led("FHN", profile, config=cfg, dataset=ds, cache=cache, seed=seed, device=str(dev),
                          progress=False)
 

@@ -48,7 +48,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import analysis, configs, data, metrics, plots, scorecard, systems, train
+from ledlib import analysis, configs, data, metrics, plots, scorecard, studies, systems, train
 from ledlib.device import resolve_device
 from ledlib.forecast import forecast, measure_speedup, time_micro_solver
 from ledlib.nn import LED
@@ -68,7 +68,7 @@ t_chapter = time.perf_counter()
 # 38 Lyapunov times), long enough for the statistics to settle. Latent study: a subset of
 # Table 7's 18 latent dimensions, dense around 8 (all of them, AE and VAE, would take about
 # half a day on a CPU).
-D_Z_GRID = (1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 64) if paper else (2, 4, 8, 16)
+D_Z_GRID = studies.KS_LATENT_GRID[profile]
 N_IC = 100 if paper else 2
 T_WARM, T_F, T_MU = 60.0, (800.0 if paper else 200.0), 8.0
 T_MS = (4.0, 8.0, 16.0, 32.0, 64.0, 80.0)  # rho = 0.5 ... 10, with Figure 39's 64 and Figure 40's 80
@@ -166,7 +166,7 @@ x_test = ks_data.test.flat()
 mse = {"AE": [], "VAE": []}
 for d_z in tqdm(D_Z_GRID, desc="latent study", disable=not paper):
     for kind in mse:
-        cfg = config.replace(ae=dataclasses.replace(config.ae, d_z=d_z, variational=kind == "VAE"))
+        cfg = studies.with_latent(config, d_z, kind == "VAE")
         mse[kind].append(test_mse(fit_autoencoder(cfg), x_test))
 mse = {k: np.array(v) for k, v in mse.items()}
 latent_dim = int(next(d for d, m in zip(D_Z_GRID, mse["AE"]) if m <= 2 * mse["AE"].min()))

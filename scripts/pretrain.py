@@ -1,0 +1,79 @@
+"""Train the models the book's chapters use, ahead of executing them (e.g. on a GPU).
+
+Each model lands in the cache (``<cache>/models``) under the key a chapter looks up
+(:mod:`ledlib.studies`), so a later ``make book PROFILE=paper`` loads instead of
+training. Jobs run in parallel worker processes (small networks leave a GPU mostly
+idle, so several share it); each worker checkpoints every epoch, so a run stopped by a
+time limit resumes where it stopped, here or on another machine. Datasets must be in the
+cache or are generated first (``ledlib.data.load``).
+
+    python scripts/pretrain.py --profile paper --device cuda --workers 8 AD1D AD3D KS FHN
+    python scripts/pretrain.py --profile paper --list KS      # what would be trained
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, no install
+
+import argparse
+import multiprocessing as mp
+import time
+
+from ledlib import configs, studies
+
+
+def _work(args) -> tuple[str, float, str]:
+    system, profile, index, cache, seed, device, threads = args
+    import torch
+
+    torch.set_num_threads(threads)  # small networks: per-op overhead dominates, not FLOPs
+    job = studies.jobs(system, profile)[index]
+    start = time.perf_counter()
+    try:
+        job.run(cache, seed, device)
+        status = "ok"
+    except Exception as err:  # report and go on with the other jobs
+        status = f"failed: {type(err).__name__}: {err}"
+    return job.name, time.perf_counter() - start, status
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("systems", nargs="+", choices=configs.SYSTEMS)
+    ap.add_argument("--profile", choices=configs.PROFILES, default="paper")
+    ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache-dir", default=None, help="data/model cache (default $LED_CACHE_DIR or .cache)")
+    ap.add_argument("--workers", type=int, default=1, help="parallel training processes")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    ap.add_argument("--list", action="store_true", help="print the jobs and stop")
+    a = ap.parse_args(argv)
+    if a.workers < 1 or a.threads < 1:
+        ap.error("--workers and --threads must be >= 1")
+
+    tasks = [(s, a.profile, i, a.cache_dir, a.seed, a.device, a.threads)
+             for s in a.systems for i in range(len(studies.jobs(s, a.profile)))]
+    if a.list:
+        for s in a.systems:
+            for j in studies.jobs(s, a.profile):
+                print(j.name)
+        return 0
+    # the datasets first, once, in this process: workers would race to generate them
+    from ledlib import data
+
+    for s in a.systems:
+        data.load(s, a.profile, cache=a.cache_dir, progress=True)
+    start = time.perf_counter()
+    failed = 0
+    with mp.get_context("spawn").Pool(a.workers, maxtasksperchild=1) as pool:
+        for name, wall, status in pool.imap_unordered(_work, tasks):
+            failed += status != "ok"
+            print(f"[{time.perf_counter() - start:7.0f} s] {name}: {status} ({wall:.0f} s)", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
