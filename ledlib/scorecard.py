@@ -8,9 +8,11 @@ the book are never typed in: they come from here.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 from .data import atomic_write
@@ -38,6 +40,18 @@ def _plain(v):
     return v
 
 
+@contextmanager
+def _locked(results_dir: Path):
+    """Serialise read-modify-write of the scorecard: chapters may execute side by side."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with open(results_dir / f".{FILENAME}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def load(results_dir) -> dict:
     path = Path(results_dir) / FILENAME
     if not path.exists():
@@ -57,8 +71,9 @@ def record(results_dir, claim: str, ours, *, paper=None, unit: str = "", figure:
     if note:
         entry["note"] = note
     results_dir = Path(results_dir)
-    card = load(results_dir)
-    card[claim] = entry
-    atomic_write(results_dir / FILENAME,
-                 lambda tmp: Path(tmp).write_text(json.dumps(card, indent=1, sort_keys=True) + "\n"))
+    with _locked(results_dir):
+        card = load(results_dir)
+        card[claim] = entry
+        atomic_write(results_dir / FILENAME,
+                     lambda tmp: Path(tmp).write_text(json.dumps(card, indent=1, sort_keys=True) + "\n"))
     return entry
