@@ -467,6 +467,18 @@ class _Clock:
         self.cat, self.t = cat, now
 
 
+class _StepRollout:
+    """``LatentRollout``'s interface over a surrogate that only has ``step(z, hidden)``."""
+
+    def __init__(self, model, z, hidden):
+        self.model, self.z, self.hidden = model, z, hidden
+
+    def advance(self, n: int) -> None:
+        for _ in range(n):
+            self.z, self.hidden = self.model.step(self.z, self.hidden)
+            self.z = _tensor(self.z)
+
+
 # ---------------------------------------------------------------------------------
 # forecast
 # ---------------------------------------------------------------------------------
@@ -605,8 +617,10 @@ def forecast(model, system, x0, horizon: float, *, T_warm: float, T_m: float | N
         clock("record")
         latents_out[:, :, lat_index[j]] = _numpy(z).reshape(n_ic, n_runs, d_z)
 
+    rollout = getattr(model, "latent_rollout", None) or (lambda z, hidden: _StepRollout(model, z, hidden))
+
     # -- warm-up: micro solver, restrict + encode every coarse step, teacher forcing ---------
-    with torch.no_grad(), _no_onednn(device):
+    with torch.inference_mode(), _no_onednn(device):
         clock("warm_up_micro")
         micro = system.lift(np.repeat(x0, n_runs, axis=0) if n_runs > 1 else x0)
         obs = system.restrict(micro)
@@ -651,17 +665,26 @@ def forecast(model, system, x0, horizon: float, *, T_warm: float, T_m: float | N
             if n_m > 0:
                 m = min(n_m, n_steps - k)
                 micro_follows = k + m < n_steps
-                for i in range(1, m + 1):
+                # the steps where z is looked at; the RNN runs through the others unread
+                seen = np.flatnonzero(lat_mask[k + 1:k + m + 1] | rec_mask[k + 1:k + m + 1]) + 1
+                if micro_follows and (seen.size == 0 or seen[-1] != m):
+                    seen = np.append(seen, m)
+                roll = rollout(z, hidden)  # holds step k + 1, the prediction already made
+                at = 1
+                for i in seen.tolist():
                     j = k + i
-                    if i > 1:
+                    if i > at:
                         clock("latent")
-                        z, hidden = model.step(z, hidden)
+                        roll.advance(i - at)
+                        at = i
+                    z = roll.z
                     if lat_mask[j]:
                         record_latent(j, z)
                     if rec_mask[j] or (i == m and micro_follows):
                         x_dec = decode(z)
                         if rec_mask[j]:
                             record_state(j, x_dec)
+                hidden = roll.hidden
                 k += m
                 if steps is not None:
                     steps.update(m)

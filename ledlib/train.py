@@ -92,6 +92,7 @@ def _rng_state(gens: dict[str, torch.Generator]) -> dict[str, Any]:
         "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
         "python": random.getstate(),
         "generators": {k: g.get_state() for k, g in gens.items()},
+        "generator_devices": {k: g.device.type for k, g in gens.items()},
     }
     if torch.cuda.is_available():
         st["cuda"] = torch.cuda.get_rng_state_all()
@@ -104,8 +105,23 @@ def _set_rng_state(st: dict[str, Any], gens: dict[str, torch.Generator]) -> None
     np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), n[2], n[3], n[4]))
     py = st["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))
+    saved_on = st.get("generator_devices", {})
     for k, g in gens.items():
-        g.set_state(st["generators"][k])
+        state = st["generators"][k]
+        if saved_on.get(k, g.device.type) == g.device.type:
+            try:
+                g.set_state(state)
+                continue
+            except RuntimeError:  # a checkpoint older than generator_devices, from another device
+                pass
+        # resumed on another kind of device: its stream cannot continue; reseed from it
+        import hashlib
+        import warnings
+
+        warnings.warn(f"resuming a training checkpointed on {saved_on.get(k, 'another device')} on "
+                      f"{g.device.type}: the {k!r} random stream is reseeded from the saved one (not "
+                      "bitwise the uninterrupted run)", RuntimeWarning, stacklevel=3)
+        g.manual_seed(int.from_bytes(hashlib.sha256(state.numpy().tobytes()).digest()[:8], "little") >> 1)
     if "cuda" in st and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(st["cuda"])
 

@@ -196,6 +196,20 @@ def test_latent_propagation_matches_led_rollout(ks, ks_x0, ks_led):
     assert lat.rho == math.inf and lat.T_mu == 0.0
 
 
+@pytest.mark.parametrize("schedule", ["latent", "multiscale"])
+def test_states_read_sparsely_equal_those_read_every_step(ks, ks_x0, ks_led, schedule):
+    """The latent loop skips reading (de-normalising, decoding) unrecorded steps: the
+    recorded states must be those of a forecast that reads every step."""
+    h = ks.coarse_dt
+    kw = dict(T_warm=2 * h, record_at="all") | ({} if schedule == "latent" else dict(T_m=4 * h, T_mu=2 * h))
+    full = forecast(ks_led, ks, ks_x0, 13 * h, **kw)
+    for record_at in ("last", 5):
+        sparse = forecast(ks_led, ks, ks_x0, 13 * h, **(kw | dict(record_at=record_at)))
+        idx = np.searchsorted(full.times, sparse.times)
+        np.testing.assert_allclose(full.times[idx], sparse.times)
+        np.testing.assert_allclose(sparse.states, full.states[:, :, idx], rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("record_at,n_dec", [("last", 1), ("all", 20), (5, 4), ("none", 0)])
 def test_decoder_runs_only_at_requested_times(ks, ks_x0, record_at, n_dec):
     h = ks.coarse_dt

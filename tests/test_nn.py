@@ -378,3 +378,41 @@ def test_fused_inference_step_equals_the_sequence_module(cell, residual):
     hidden = hidden if isinstance(hidden, tuple) else (hidden,)
     for a, b in zip(hidden, ref_h):
         torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("residual", [True, False])
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_latent_rollout_equals_iterating_the_sequence_module(cell, residual, n_layers):
+    """advance(n) in normalised units (one layer: fused cells) = n free-running steps of
+    nn.LSTM / nn.GRU, whatever the reads in between; the hidden state comes out in their format."""
+    from ledlib.nn import LatentRNN, LatentRollout
+
+    torch.manual_seed(1)
+    rnn = LatentRNN(3, 16, cell, n_layers=n_layers, residual=residual)
+    rnn.set_normalization(torch.tensor([0.5, -1.0, 2.0]), torch.tensor([2.0, 0.5, 1.5]))
+    z0 = torch.randn(5, 3)
+    _, h0 = rnn(torch.randn(5, 4, 3))  # a non-trivial hidden state to start from
+    h0 = tuple(h.detach() for h in h0) if isinstance(h0, tuple) else h0.detach()
+    ref_z, ref_h, traj = z0, h0, []
+    with torch.enable_grad():  # reference: the sequence module, one step at a time
+        for _ in range(9):
+            out, ref_h = rnn(ref_z[:, None], ref_h)
+            ref_z = out[:, 0].detach()
+            ref_h = tuple(h.detach() for h in ref_h) if isinstance(ref_h, tuple) else ref_h.detach()
+            traj.append(ref_z)
+    with torch.no_grad():
+        roll = LatentRollout(rnn, z0, h0)
+        torch.testing.assert_close(roll.z, z0)
+        done = 0
+        for n in (1, 3, 0, 5):  # reads after 1, 4, 4 and 9 steps
+            roll.advance(n)
+            done += n
+            torch.testing.assert_close(roll.z, traj[done - 1], rtol=1e-5, atol=1e-5)
+    got = roll.hidden if isinstance(roll.hidden, tuple) else (roll.hidden,)
+    want = ref_h if isinstance(ref_h, tuple) else (ref_h,)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"\(B, 3\)"):
+        LatentRollout(rnn, torch.zeros(2, 4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -91,6 +92,42 @@ def test_autoencoder_resume_is_bitwise_identical(tmp_path):
     _assert_bitwise_equal(last_full, last_res)
     # the run really continued from epoch 3 (not from scratch or from the end)
     assert r_full.history["epoch"] == list(range(6))
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_resume_of_a_checkpoint_from_another_device(tmp_path, named):
+    """A GPU checkpoint resumed on the CPU (e.g. training cut short on a GPU machine): the
+    device generator's stream cannot continue, so it is reseeded from the saved state, with
+    a warning; the weights, optimiser and epoch carry on. ``named=False``: a checkpoint
+    written before the generators' devices were recorded."""
+    cfg = TrainConfig(max_epochs=4, batch_size=16, noise_level=0.1, patience=50)
+    ae_cfg = AutoencoderConfig((12,), d_z=2, n_layers=2, width=16, variational=True)
+    xtr, xva = _field_data(100, 0), _field_data(40, 1)
+    torch.manual_seed(0)
+    ae = build_autoencoder(ae_cfg)
+    with pytest.raises(_Interrupt):
+        train_autoencoder(ae, xtr, xva, cfg, tmp_path, seed=3, progress=False, device="cpu",
+                          callback=_interrupt_after(2))
+    ck = torch.load(tmp_path / "last.pt", weights_only=True)
+    ck["rng"]["generators"]["noise"] = torch.arange(16, dtype=torch.uint8)  # a CUDA generator's state
+    if named:
+        ck["rng"]["generator_devices"]["noise"] = "cuda"
+    else:
+        del ck["rng"]["generator_devices"]
+    torch.save(ck, tmp_path / "last.pt")
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        again = build_autoencoder(ae_cfg)
+        with pytest.warns(RuntimeWarning, match="reseeded"):
+            runs.append(train_autoencoder(again, xtr, xva, cfg, tmp_path, seed=3, progress=False, device="cpu",
+                                          resume=True))
+        torch.save(ck, tmp_path / "last.pt")  # the same starting point for the second resume
+    assert runs[0].history["epoch"] == list(range(4))
+    done = len(ck["history"]["epoch"])  # epochs before the interruption are kept as they were
+    assert 0 < done < 4 and runs[0].history["train_loss"][:done] == ck["history"]["train_loss"]
+    assert _curves(runs[0].history) == _curves(runs[1].history)  # the reseeding is deterministic
+    assert all(math.isfinite(v) for v in runs[0].history["val_loss"])
 
 
 def test_rnn_resume_is_bitwise_identical(tmp_path):

@@ -27,7 +27,7 @@ from ..device import resolve_device
 from .autoencoder import Autoencoder, FieldDecoder, FieldEncoder
 from .mixture import MixtureDensityDecoder
 from .permutation import PermutationInvariantEncoder
-from .rnn import Hidden, LatentRNN
+from .rnn import Hidden, LatentRNN, LatentRollout
 
 __all__ = ["LED", "build_autoencoder", "build_rnn", "atomic_torch_save", "FORMAT"]
 
@@ -206,6 +206,12 @@ class LED(nn.Module):
     def step(self, z, hidden: Hidden = None) -> tuple[torch.Tensor, Hidden]:
         """One latent step ``z_t -> z~_{t+dt}`` carrying the RNN hidden state."""
         return self.rnn.step(_as_tensor(z, self.scale_a), hidden)
+
+    def latent_rollout(self, z, hidden: Hidden = None) -> LatentRollout:
+        """The RNN iterating on its own output from ``z`` (B, d_z) and ``hidden``, stepped with
+        ``advance(n)`` and read through ``.z`` and ``.hidden`` (what ``forecast`` uses: the
+        state stays normalised between reads). Call under ``torch.no_grad()``."""
+        return LatentRollout(self.rnn, _as_tensor(z, self.scale_a), hidden)
 
     @torch.no_grad()
     def warm_up(self, z_seq, hidden: Hidden = None) -> tuple[torch.Tensor, Hidden]:

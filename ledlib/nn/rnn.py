@@ -16,11 +16,12 @@ for the GRU, a tuple ``(h, c)`` of two such tensors for the LSTM; ``None`` means
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .layers import check_int
 
-__all__ = ["LatentRNN", "detach_hidden", "Hidden"]
+__all__ = ["LatentRNN", "LatentRollout", "detach_hidden", "Hidden"]
 
 Hidden = torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None
 
@@ -87,26 +88,74 @@ class LatentRNN(nn.Module):
         if z.ndim != 2 or z.shape[-1] != self.d_z:
             raise ValueError(f"LatentRNN.step: z must have shape (B, {self.d_z}), got {tuple(z.shape)}")
         if self.n_layers == 1 and not torch.is_grad_enabled():
-            return self._fused_step(z, hidden)
+            rollout = LatentRollout(self, z, hidden)
+            rollout.advance(1)
+            return rollout.z, rollout.hidden
         z_next, hidden = self(z[:, None, :], hidden)
         return z_next[:, 0], hidden
 
-    def _fused_step(self, z: torch.Tensor, hidden: Hidden) -> tuple[torch.Tensor, Hidden]:
-        """Inference step through the fused ATen cell: the same arithmetic as ``nn.LSTM``/``GRU``
-        for one layer and one time step, without their per-call sequence machinery, which
-        dominates the cost of a latent step at small batch (LED's speed-up lives here)."""
-        c = self.core
-        u = (z - self.z_mean) / self.z_std
+
+class LatentRollout:
+    """The RNN iterating on its own output, for inference (no autograd).
+
+    ``LatentRollout(rnn, z, hidden)``, then ``advance(n)`` any number of times; ``z`` and
+    ``hidden`` read the current state in the module's units and format. With one layer,
+    the state stays normalised between reads and each step is one fused ATen cell call and
+    the readout: the same arithmetic as ``nn.LSTM``/``GRU`` for one layer and one time step,
+    without their sequence machinery or a (de)normalisation per step. At small batch a
+    latent step is bound by per-operation overhead, so this is where LED's speed-up lives.
+    Other cases step through the module.
+    """
+
+    def __init__(self, rnn: LatentRNN, z: torch.Tensor, hidden: Hidden = None):
+        if z.ndim != 2 or z.shape[-1] != rnn.d_z:
+            raise ValueError(f"LatentRollout: z must have shape (B, {rnn.d_z}), got {tuple(z.shape)}")
+        self._rnn = rnn
+        self._fused = rnn.n_layers == 1 and not torch.is_grad_enabled()
+        self._z, self._hidden = z, hidden
+        if self._fused:
+            self._u = rnn.normalize(z)
+            if hidden is None:
+                h0 = z.new_zeros(z.shape[0], rnn.d_h)
+                self._h, self._c = h0, h0
+            elif rnn.cell == "lstm":
+                self._h, self._c = hidden[0][0], hidden[1][0]
+            else:
+                self._h, self._c = hidden[0], None
+
+    def advance(self, n: int) -> None:
+        """``n`` steps of the RNN on its own output."""
+        r = self._rnn
+        if not self._fused:
+            for _ in range(n):
+                self._z, self._hidden = r(self._z[:, None, :], self._hidden)
+                self._z = self._z[:, 0]
+            return
+        c = r.core
         weights = (c.weight_ih_l0, c.weight_hh_l0, c.bias_ih_l0, c.bias_hh_l0)
-        if hidden is None:
-            h0 = u.new_zeros(z.shape[0], self.d_h)
-            hidden = (h0[None], h0[None]) if self.cell == "lstm" else h0[None]
-        if self.cell == "lstm":
-            h, cc = torch.lstm_cell(u, (hidden[0][0], hidden[1][0]), *weights)
-            new_hidden = (h[None], cc[None])
-        else:
-            h = torch.gru_cell(u, hidden[0], *weights)
-            new_hidden = h[None]
-        out = self.readout(h)
-        u_next = u + out if self.residual else out
-        return u_next * self.z_std + self.z_mean, new_hidden
+        W, residual, lstm = r.readout.weight, r.residual, r.cell == "lstm"
+        u, h, cc = self._u, self._h, self._c
+        for _ in range(n):
+            if lstm:
+                h, cc = torch.lstm_cell(u, (h, cc), *weights)
+            else:
+                h = torch.gru_cell(u, h, *weights)
+            out = F.linear(h, W)
+            u = u + out if residual else out
+        self._u, self._h, self._c = u, h, cc
+        if n:
+            self._z = self._hidden = None  # read lazily: most steps are never looked at
+
+    @property
+    def z(self) -> torch.Tensor:
+        """The current latent state ``(B, d_z)`` in the module's (unnormalised) units."""
+        if self._z is None:
+            self._z = self._rnn.denormalize(self._u)
+        return self._z
+
+    @property
+    def hidden(self) -> Hidden:
+        """The current hidden state in ``nn.LSTM``/``GRU`` format."""
+        if self._hidden is None:
+            self._hidden = (self._h[None], self._c[None]) if self._rnn.cell == "lstm" else self._h[None]
+        return self._hidden
