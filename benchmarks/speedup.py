@@ -5,14 +5,16 @@ batch of 1 and of 100 runs, latent (``T_mu = 0``) and multiscale with ``T_mu`` o
 coarse step and ``rho = T_m / T_mu`` in {1, 5, 10}, decoding at every coarse step or only
 at the end. ``S = T_micro / T_LED`` per coarse step, both measured here in one process
 on the same batch and recording times; the warm-up is excluded from ``T_LED`` and printed
-apart. The weights are untrained: the cost of a forward pass does not depend on them,
-so the timings hold for trained models of the same size (the forecasts do not).
+apart. By default the weights are untrained: the cost of a forward pass does not depend on
+them, so the timings hold for trained models of the same size; ``--trained`` times the
+cached quick-profile models (``fit_led``) instead.
 
 For KS, a per-coarse-step FLOP estimate of the solver (ETDRK4) and of the networks
 (from the layer sizes) is printed beside the measured S.
 
     python benchmarks/speedup.py                      # all systems, batches 1 and 100
     python benchmarks/speedup.py --systems KS FHN --batches 1
+    python benchmarks/speedup.py --trained --device cuda
 
 Both sides run single-threaded by default (``--threads``): the NumPy solvers are.
 """
@@ -30,7 +32,7 @@ import time
 import numpy as np
 import torch
 
-from ledlib import configs, systems
+from ledlib import configs, systems, train
 from ledlib.bench import ks_solver_flops, module_flops
 from ledlib.data import MinMaxScaler
 from ledlib.device import resolve_device
@@ -49,7 +51,9 @@ def make_system(name: str):
     return systems.AdvectionDiffusion(dim=1 if name == "AD1D" else 3, n_particles=1000)
 
 
-def make_led(name: str, system, device) -> LED:
+def make_led(name: str, system, device, trained: bool = False) -> LED:
+    if trained:  # the cached quick-profile model (trained here on first use, ~1 min)
+        return train.fit_led(name, "quick", device=str(device), progress=False).led.to(device).eval()
     torch.manual_seed(0)
     led = LED(configs.get(name, profile="quick"))
     if led.is_particle:
@@ -61,9 +65,9 @@ def make_led(name: str, system, device) -> LED:
 
 
 # ---------------------------------------------------------------------------------
-def bench_system(name: str, batches, device, quick_threshold: float = 0.05) -> list[dict]:
+def bench_system(name: str, batches, device, quick_threshold: float = 0.05, trained: bool = False) -> list[dict]:
     system = make_system(name)
-    led = make_led(name, system, device)
+    led = make_led(name, system, device, trained)
     h = system.coarse_dt
     x0 = system.initial_conditions(1, seed=0)
     rows = []
@@ -135,17 +139,20 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads (default 1, like the NumPy solvers; on a loaded machine "
                          "more threads than free cores makes small network calls 100x slower)")
+    ap.add_argument("--trained", action="store_true",
+                    help="use the trained quick-profile models (fit_led, cached) instead of untrained weights")
     args = ap.parse_args(argv)
     device = resolve_device(args.device)
     torch.set_num_threads(args.threads)
     print(f"LED speed-up S = T_micro / T_LED per coarse step; device {device}, torch threads "
-          f"{torch.get_num_threads()}; quick-profile LEDs with UNTRAINED weights (timing only); "
+          f"{torch.get_num_threads()}; quick-profile LEDs with "
+          f"{'TRAINED weights (cached fit_led)' if args.trained else 'UNTRAINED weights (timing only)'}; "
           f"T_warm = 1 coarse step (excluded), T_mu = 1 coarse step, latent horizon {LATENT_STEPS} steps")
     start = time.perf_counter()
     rows = []
     for name in args.systems:
         t = time.perf_counter()
-        rows += bench_system(name, args.batches, device)
+        rows += bench_system(name, args.batches, device, trained=args.trained)
         print(f"  [{name} done in {time.perf_counter() - t:.1f} s]", flush=True)
     print()
     print_rows(rows)
