@@ -22,7 +22,8 @@ from numbers import Integral
 import numpy as np
 from scipy.linalg import eigh
 
-from .metrics import _finite_array, _positive_int
+from ._checks import positive
+from .metrics import _finite_array
 
 __all__ = [
     "PCA",
@@ -61,7 +62,7 @@ class PCA:
     """
 
     def __init__(self, n_components: int | None = None):
-        self.n_components = None if n_components is None else _positive_int("n_components", n_components)
+        self.n_components = None if n_components is None else positive("n_components", n_components, integer=True)
 
     def fit(self, X) -> "PCA":
         x = _finite_array("X", X, min_ndim=2)
@@ -162,7 +163,7 @@ def pca_reconstruction_error(train, test, ks) -> np.ndarray:
 def latent_pca(z, n_components: int = 3) -> tuple[np.ndarray, PCA]:
     """PCA of a latent trajectory ``z`` (n, d_z): returns ``(z_pca (n, n_components), pca)``."""
     z = _data_matrix("z", z)
-    n_components = _positive_int("n_components", n_components)
+    n_components = positive("n_components", n_components, integer=True)
     if n_components > min(z.shape):
         raise ValueError(f"n_components must be <= min(n, d_z) = {min(z.shape)}, got {n_components}")
     pca = PCA(n_components).fit(z)
@@ -179,7 +180,7 @@ def density_2d(a, b, bins=100, range=None):
     if a.shape != b.shape:
         raise ValueError(f"a and b must hold the same number of values, got {a.size} and {b.size}")
     if isinstance(bins, Integral):
-        bins = _positive_int("bins", bins)
+        bins = positive("bins", bins, integer=True)
     return np.histogram2d(a, b, bins=bins, range=range, density=True)
 
 
@@ -200,9 +201,9 @@ def kmeans(x, n_clusters: int, *, seed: int, n_init: int = 10, max_iter: int = 3
     as ``(labels (n,), centres (k, d), inertia)``.
     """
     x = _data_matrix("x", x)
-    k = _positive_int("n_clusters", n_clusters)
-    n_init = _positive_int("n_init", n_init)
-    max_iter = _positive_int("max_iter", max_iter)
+    k = positive("n_clusters", n_clusters, integer=True)
+    n_init = positive("n_init", n_init, integer=True)
+    max_iter = positive("max_iter", max_iter, integer=True)
     n = x.shape[0]
     if k > n:
         raise ValueError(f"n_clusters must be <= the number of points {n}, got {k}")
@@ -257,7 +258,7 @@ def spectral_labels(x, n_clusters: int, *, seed: int, n_neighbors: int = 7, band
     clustered by seeded k-means. Dense O(m^2): keep m to a few thousand.
     """
     x = _data_matrix("x", x)
-    k = _positive_int("n_clusters", n_clusters)
+    k = positive("n_clusters", n_clusters, integer=True)
     m = x.shape[0]
     if k > m:
         raise ValueError(f"n_clusters must be <= the number of points {m}, got {k}")
@@ -265,7 +266,7 @@ def spectral_labels(x, n_clusters: int, *, seed: int, n_neighbors: int = 7, band
     d2 = np.maximum(sq[:, None] - 2.0 * x @ x.T + sq[None, :], 0.0)
     np.fill_diagonal(d2, 0.0)
     if bandwidth is None:
-        nn = min(_positive_int("n_neighbors", n_neighbors), m - 1)
+        nn = min(positive("n_neighbors", n_neighbors, integer=True), m - 1)
         s = np.sqrt(np.partition(d2, nn, axis=1)[:, nn]) if nn > 0 else np.ones(m)
         s = np.maximum(s, 1e-12 * max(float(s.max()), 1e-300))
         A = np.exp(-d2 / np.outer(s, s))
@@ -300,8 +301,8 @@ def cluster_latent(z_pca, n_clusters: int, seed: int, *, max_points: int = 2000,
     centres (n_clusters, p))`` with each centre the mean of its members in PCA space.
     """
     x = _data_matrix("z_pca", z_pca)
-    k = _positive_int("n_clusters", n_clusters)
-    max_points = _positive_int("max_points", max_points)
+    k = positive("n_clusters", n_clusters, integer=True)
+    max_points = positive("max_points", max_points, integer=True)
     n = x.shape[0]
     if k > min(n, max_points):
         raise ValueError(f"n_clusters must be <= min(n_points, max_points) = {min(n, max_points)}, got {k}")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
 
+from ._checks import int_at_least as _int
+
 __all__ = [
     "AutoencoderConfig", "RNNConfig", "TrainConfig", "LEDConfig", "PaperTable", "TableRow",
     "TABLES", "SYSTEM_TABLES", "SYSTEMS", "PROFILES", "get", "render_table", "table_grid",
@@ -40,14 +42,6 @@ SCALINGS = ("standard", "minmax")
 # ---------------------------------------------------------------------------------
 # validation helpers (each names the field and the allowed range)
 # ---------------------------------------------------------------------------------
-def _int(name: str, value, lo: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    if value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value}")
-    return int(value)
-
-
 def _real(name: str, value, lo: float = 0.0, *, strict: bool = False, hi: float | None = None,
           hi_strict: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):

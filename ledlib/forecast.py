@@ -83,12 +83,14 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
+from ._checks import finite_real as _real
+from ._checks import int_at_least as _int
 from .metrics import RunningHistogram
 from .systems.base import check_state
 
@@ -293,12 +295,6 @@ class ValueHistogram:
 # ---------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------
-def _real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
-
-
 def _n_coarse(name: str, value, coarse_dt: float, *, lo: int) -> int:
     """``value / coarse_dt`` as an int >= ``lo`` (0 or 1); the quotient must be whole."""
     value = _real(name, value)
@@ -312,14 +308,6 @@ def _n_coarse(name: str, value, coarse_dt: float, *, lo: int) -> int:
     if abs(q - k) > _GRID_TOL * max(1.0, q):
         raise ValueError(f"{name}={value} must be a whole multiple of coarse_dt={coarse_dt}")
     return k
-
-
-def _int(name: str, value, lo: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    if value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value}")
-    return int(value)
 
 
 def _check_system(system) -> None:

@@ -19,10 +19,12 @@ Every function validates its input and raises ``ValueError`` naming the paramete
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Callable
 
 import numpy as np
+
+from ._checks import positive
 
 __all__ = [
     "forecast_error",
@@ -76,22 +78,6 @@ def _sample_1d(name: str, x) -> np.ndarray:
     """A 1-D sample (any array is flattened: the sample is the set of its entries)."""
     arr = _finite_array(name, x, min_ndim=0)
     return arr.reshape(-1)
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
-    return int(value)
-
-
-def _positive_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive real number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
 
 
 def _same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
@@ -216,7 +202,7 @@ def wasserstein_marginals(A, B) -> float:
 
 def rice_bins(n: int) -> int:
     """Rice rule, Section 7.3: ``N_bins = ceil(2 n^(1/3))``."""
-    n = _positive_int("n", n)
+    n = positive("n", n, integer=True)
     # Round before ceil so that perfect cubes (n = 8, 27, ...) are not pushed up by one.
     return int(math.ceil(round(2.0 * n ** (1.0 / 3.0), 9)))
 
@@ -232,7 +218,7 @@ def l1_hist_distance_columns(a, b, bins: int | None = None) -> np.ndarray:
     """
     a, b = _column_pair(a, b)
     n, m = a.shape[0], b.shape[0]
-    nb = rice_bins(min(n, m)) if bins is None else _positive_int("bins", bins)
+    nb = rice_bins(min(n, m)) if bins is None else positive("bins", bins, integer=True)
     K = a.shape[1]
     lo = np.minimum(a.min(axis=0), b.min(axis=0))
     hi = np.maximum(a.max(axis=0), b.max(axis=0))
@@ -326,7 +312,7 @@ def sampling_floor(truth, metric: Callable, *, seed: int, n_splits: int = 1, axi
     x = _finite_array("truth", truth, min_ndim=1)
     if not callable(metric):
         raise TypeError(f"metric must be callable, got {type(metric).__name__}")
-    n_splits = _positive_int("n_splits", n_splits)
+    n_splits = positive("n_splits", n_splits, integer=True)
     if isinstance(axis, bool) or not isinstance(axis, Integral) or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"axis must be an integer in [{-x.ndim}, {x.ndim - 1}], got {axis!r}")
     n = x.shape[axis]
@@ -351,7 +337,7 @@ def _periodic_field(name: str, u, L) -> tuple[np.ndarray, float]:
     u = _finite_array(name, u, min_ndim=1)
     if u.shape[-1] < 2:
         raise ValueError(f"{name} must have at least 2 grid points on its last axis, got {u.shape}")
-    return u, _positive_real("L", L)
+    return u, positive("L", L)
 
 
 def spectral_derivative(u, L, order: int = 1) -> np.ndarray:
@@ -361,7 +347,7 @@ def spectral_derivative(u, L, order: int = 1) -> np.ndarray:
     odd orders the Nyquist mode of an even n is dropped (its derivative is not real).
     """
     u, L = _periodic_field("u", u, L)
-    order = _positive_int("order", order)
+    order = positive("order", order, integer=True)
     n = u.shape[-1]
     k = 2.0 * np.pi / L * np.fft.rfftfreq(n, d=1.0 / n)
     mult = (1j * k) ** order
@@ -404,7 +390,7 @@ def spectrum_error(u_true, u_pred, L, *, kind: str = "log", floor: float = 1e-12
         raise ValueError(
             f"u_true and u_pred must have the same grid size n, got {u_true.shape[-1]} and {u_pred.shape[-1]}"
         )
-    floor = _positive_real("floor", floor)
+    floor = positive("floor", floor)
     _, Pt = power_spectrum(u_true, L)
     _, Pp = power_spectrum(u_pred, L)
     if kind == "log":
@@ -428,7 +414,7 @@ def joint_density_ux_uxx(u, L, bins=50, range=None):
     """
     u, L = _periodic_field("u", u, L)
     if isinstance(bins, Integral):
-        bins = _positive_int("bins", bins)
+        bins = positive("bins", bins, integer=True)
     ux = spectral_derivative(u, L, 1).ravel()
     uxx = spectral_derivative(u, L, 2).ravel()
     if range is not None:
@@ -475,7 +461,7 @@ def forecast_error(pred, truth, kind: str = "mnad") -> float:
 
 def lyapunov_times(t, lyapunov_exponent):
     """Time in units of the Lyapunov time 1/Lambda_1: ``t * Lambda_1`` (KS: Lambda_1 = 0.048)."""
-    lam = _positive_real("lyapunov_exponent", lyapunov_exponent)
+    lam = positive("lyapunov_exponent", lyapunov_exponent)
     t = _finite_array("t", t, min_ndim=0)
     out = t * lam
     return float(out) if out.ndim == 0 else out
@@ -499,7 +485,7 @@ class RunningHistogram:
         hi = float(hi)
         if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
             raise ValueError(f"lo and hi must be finite with lo < hi, got lo={lo}, hi={hi}")
-        self.bins = _positive_int("bins", bins)
+        self.bins = positive("bins", bins, integer=True)
         self.lo, self.hi = lo, hi
         self.edges = np.linspace(lo, hi, self.bins + 1)
         self.counts = np.zeros(self.bins, dtype=np.int64)

@@ -16,29 +16,16 @@ Equation-free operators: ``lift(obs) -> micro``, ``restrict(micro) -> obs`` and
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
+from .._checks import finite_real as check_finite_real
+from .._checks import positive as check_positive
+
 # Tolerance for deciding that a duration is a whole number of solver steps.
 _STEP_TOL = 1e-9
-
-
-def check_positive(name: str, value, *, integer: bool = False) -> float | int:
-    """Return ``value`` if it is a finite positive number (an int if ``integer``)."""
-    if integer:
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{name} must be a positive integer, got {value!r}")
-        if value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value}")
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive real number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
 
 
 def check_nonnegative_int(name: str, value) -> int:
@@ -47,12 +34,6 @@ def check_nonnegative_int(name: str, value) -> int:
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value}")
     return int(value)
-
-
-def check_finite_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
 
 
 def steps_per(duration: float, dt: float, name: str = "coarse_dt") -> int:
