@@ -62,6 +62,7 @@ def execute(src: Path, out: Path, params: dict) -> float:
     import papermill
 
     made_at = commit()  # the code that runs, not what the tree holds when it ends
+    os.environ["LED_COMMIT"] = made_at  # the kernel inherits it: scorecard entries name this commit
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,3 +48,11 @@ def test_chapters_recording_side_by_side_lose_nothing(tmp_path):
     card = scorecard.load(tmp_path)
     assert len(card) == 3 * n
     assert all(card[f"{t}.claim{i}"]["ours"] == i for t in "ABC" for i in range(n))
+
+
+def test_entries_name_the_commit_the_runner_started_from(tmp_path, monkeypatch):
+    monkeypatch.setenv("LED_COMMIT", "abc1234-dirty")
+    assert scorecard.record(tmp_path, "X.y", 1.0, profile="quick", device="cpu")["commit"] == "abc1234-dirty"
+    monkeypatch.delenv("LED_COMMIT")
+    head = scorecard.record(tmp_path, "X.y", 1.0, profile="quick", device="cpu")["commit"]
+    assert head != "abc1234-dirty" and head
