@@ -416,3 +416,5 @@ def test_latent_rollout_equals_iterating_the_sequence_module(cell, residual, n_l
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match=r"\(B, 3\)"):
         LatentRollout(rnn, torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="n must be"):
+        roll.advance(-1)

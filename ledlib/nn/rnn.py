@@ -125,6 +125,8 @@ class LatentRollout:
 
     def advance(self, n: int) -> None:
         """``n`` steps of the RNN on its own output."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
         r = self._rnn
         if not self._fused:
             for _ in range(n):
