@@ -72,7 +72,7 @@ class TrainResult:
     epochs_run: int
     stopped_early: bool
     wall_time_s: float
-    device: str
+    device: str  # where the epochs ran: "cpu", "cuda", or e.g. "cuda+cpu" for a resumed training
     seed: int
     checkpoint_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -151,7 +151,8 @@ def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, weight_decay: fl
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=cfg.lr_factor,
                                                        patience=cfg.lr_patience, min_lr=cfg.min_lr)
-    history: dict[str, list] = {"epoch": [], "train_loss": [], "val_loss": [], "lr": [], "epoch_time_s": []}
+    history: dict[str, list] = {"epoch": [], "train_loss": [], "val_loss": [], "lr": [], "epoch_time_s": [],
+                                "device": []}
     best_val, best_epoch, bad_epochs, start, finished = math.inf, -1, 0, 0, False
     best_state = None
     ckdir = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -172,6 +173,8 @@ def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, weight_decay: fl
         sched.load_state_dict(ck["scheduler"])
         _set_rng_state(ck["rng"], gens)
         history = ck["history"]
+        # where each epoch ran (a training may move between machines); older checkpoints lack it
+        history.setdefault("device", ["unrecorded"] * len(history["epoch"]))
         best_val, best_epoch, bad_epochs = ck["best_val"], ck["best_epoch"], ck["bad_epochs"]
         best_state, finished = ck["best_state"], ck["finished"]
         start = ck["epoch"] + 1
@@ -201,7 +204,8 @@ def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, weight_decay: fl
         else:
             bad_epochs += 1
         for k, v in (("epoch", epoch), ("train_loss", train_loss), ("val_loss", val_loss),
-                     ("lr", opt.param_groups[0]["lr"]), ("epoch_time_s", time.perf_counter() - t0)):
+                     ("lr", opt.param_groups[0]["lr"]), ("epoch_time_s", time.perf_counter() - t0),
+                     ("device", str(device))):
             history[k].append(v)
         finished = bad_epochs >= cfg.patience or epoch == cfg.max_epochs - 1
         if last_path is not None:
@@ -223,7 +227,8 @@ def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, weight_decay: fl
     module.eval()
     return TrainResult(stage=stage, history=history, best_epoch=best_epoch, best_val_loss=best_val,
                        epochs_run=len(history["epoch"]), stopped_early=bad_epochs >= cfg.patience,
-                       wall_time_s=float(sum(history["epoch_time_s"])), device=str(device), seed=seed,
+                       wall_time_s=float(sum(history["epoch_time_s"])),
+                       device="+".join(dict.fromkeys(history["device"])) or str(device), seed=seed,
                        checkpoint_dir=str(ckdir) if ckdir is not None else None, extra=extra)
 
 

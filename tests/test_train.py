@@ -112,8 +112,10 @@ def test_resume_of_a_checkpoint_from_another_device(tmp_path, named):
     ck["rng"]["generators"]["noise"] = torch.arange(16, dtype=torch.uint8)  # a CUDA generator's state
     if named:
         ck["rng"]["generator_devices"]["noise"] = "cuda"
+        ck["history"]["device"] = ["cuda"] * len(ck["history"]["epoch"])
     else:
         del ck["rng"]["generator_devices"]
+        del ck["history"]["device"]
     torch.save(ck, tmp_path / "last.pt")
     runs = []
     for _ in range(2):
@@ -126,6 +128,9 @@ def test_resume_of_a_checkpoint_from_another_device(tmp_path, named):
     assert runs[0].history["epoch"] == list(range(4))
     done = len(ck["history"]["epoch"])  # epochs before the interruption are kept as they were
     assert 0 < done < 4 and runs[0].history["train_loss"][:done] == ck["history"]["train_loss"]
+    # the record says where the epochs ran
+    assert runs[0].device == ("cuda+cpu" if named else "unrecorded+cpu")
+    assert runs[0].history["device"][done:] == ["cpu"] * (4 - done)
     assert _curves(runs[0].history) == _curves(runs[1].history)  # the reseeding is deterministic
     assert all(math.isfinite(v) for v in runs[0].history["val_loss"])
 
