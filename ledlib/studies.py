@@ -16,8 +16,8 @@ from typing import Callable
 
 from . import configs as _configs
 
-__all__ = ["KS_LATENT_GRID", "FHN_LATENT_GRID", "FHN_LED_VARIANTS", "FHN_NOISE_GRID", "with_latent",
-           "fhn_config", "Job", "jobs"]
+__all__ = ["KS_LATENT_GRID", "FHN_LATENT_GRID", "FHN_LED_VARIANTS", "FHN_NOISE_GRID", "PECLET", "PECLET_N",
+           "PECLET_SPLITS", "with_latent", "fhn_config", "peclet_case", "Job", "jobs"]
 
 # KS (Figure 37): a subset of Table 7's latent dimensions, dense around the pick d_z = 8
 KS_LATENT_GRID = {"paper": (1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 64), "quick": (2, 4, 8, 16)}
@@ -27,6 +27,11 @@ FHN_LATENT_GRID = {"paper": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 18, 22, 24, 
 FHN_LED_VARIANTS = {"paper": tuple((d, v) for v in (False, True) for d in (4, 8, 32, 64)),
                     "quick": ((8, False), (8, True))}
 FHN_NOISE_GRID = {"paper": (0.0, 0.01, 0.1), "quick": (0.0, 0.01)}
+# AD 3-D Péclet study (§8.2.4): Pe -> (D, solver dt), A = (1, 1.74, 0), coarse dt 1, one
+# trajectory each of train / val / test, an LSTM of 40 units; quick: 100 particles, tiny data
+PECLET = {100: (0.02, 1e-2), 10: (0.2, 1e-3), 1: (2.0, 1e-4)}
+PECLET_N = {"paper": 1000, "quick": 100}
+PECLET_SPLITS = {"paper": (500, 500, 101), "quick": (60, 30, 21)}
 
 
 def with_latent(config, d_z: int, variational: bool):
@@ -41,20 +46,36 @@ def fhn_config(base, d_z: int, variational: bool, noise: float, full: bool = Tru
     return with_latent(base, d_z, variational).replace(rnn_train=rnn_train)
 
 
+def peclet_case(profile: str, pe: int):
+    """Dataset spec and LED configuration of the Péclet study's case ``pe`` (a key of PECLET)."""
+    from . import data
+
+    config = _configs.get("AD3D", profile)
+    D, dt = PECLET[pe]
+    n, (n_tr, n_va, n_te) = PECLET_N[config.profile], PECLET_SPLITS[config.profile]
+    spec = data.spec("AD3D", config.profile, D=D, dt=dt, A=(1.0, 1.74, 0.0), coarse_dt=1.0, n_particles=n)
+    spec = spec.with_(splits=(("train", data.SplitSpec(1, n_tr, seed=1)), ("val", data.SplitSpec(1, n_va, seed=2)),
+                              ("test", data.SplitSpec(1, n_te, seed=3))))
+    rnn = dataclasses.replace(config.rnn, d_h=40) if config.profile == "paper" else config.rnn
+    return spec, config.replace(ae=dataclasses.replace(config.ae, obs_shape=(n, 3)), rnn=rnn)
+
+
 @dataclass(frozen=True)
 class Job:
     """One model to train: ``run(cache, seed, device)`` trains it (or loads it if cached)."""
 
     name: str
     run: Callable[[str | None, int, str], object]
+    data: object = None  # the DatasetSpec it trains on, where not the system's default
 
 
-def _led(system: str, config):
+def _led(system: str, config, spec=None):
     def run(cache, seed, device):
-        from . import train
+        from . import data, train
 
-        return train.fit_led(system, config.profile, config=config, cache=cache, seed=seed, device=device,
-                             progress=False)
+        ds = data.load(spec, cache=cache, progress=False) if spec is not None else None
+        return train.fit_led(system, config.profile, config=config, dataset=ds, cache=cache, seed=seed,
+                             device=device, progress=False)
     return run
 
 
@@ -101,4 +122,9 @@ def jobs(system: str, profile: str) -> list[Job]:
         out += [Job(f"FHN-latent-{'VAE' if v else 'AE'}-{d}", _led("FHN", fhn_config(config, d, v, noise, full=False)))
                 for v in (False, True) for d in FHN_LATENT_GRID[config.profile] if (d, v) not in variants]
         return out
-    return [Job(config.system, _led(config.system, config))]
+    out = [Job(config.system, _led(config.system, config))]
+    if system == "AD3D":
+        for pe in PECLET:
+            spec, cfg = peclet_case(config.profile, pe)
+            out.append(Job(f"AD3D-Pe{pe}", _led("AD3D", cfg, spec), data=spec))
+    return out

@@ -51,8 +51,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import analysis, configs, data, metrics, particle_statistics, plots, scorecard, systems, train
-from ledlib.data import SplitSpec
+from ledlib import analysis, configs, data, metrics, particle_statistics, plots, scorecard, studies, systems, train
 from ledlib.device import resolve_device
 from ledlib.forecast import forecast, measure_speedup, time_micro_solver
 
@@ -81,9 +80,9 @@ N_RUNS = n_runs or (16 if paper else 4)
 I0 = 200 if paper else 100
 # Péclet study (§8.2.4): A = [1, 1.74, 0], coarse dt = 1, 500 + 500 training samples, LSTM
 # of 40 units, 400 runs to T_f = 3000 (ours: fewer runs). Quick: 100 particles, tiny data.
-PE = {100: (0.02, 1e-2), 10: (0.2, 1e-3), 1: (2.0, 1e-4)}  # Pe -> (D, dt)
-PE_N = 1000 if paper else 100
-PE_SPLITS = (500, 500, 101) if paper else (60, 30, 21)
+PE = studies.PECLET  # Pe -> (D, dt)
+PE_N = studies.PECLET_N[profile]
+PE_SPLITS = studies.PECLET_SPLITS[profile]
 PE_T_WARM, PE_T_F, PE_T_MU = (60.0, 3000.0, 50.0) if paper else (2.0, 6.0, 2.0)
 PE_RUNS = 32 if paper else 4
 
@@ -346,21 +345,16 @@ plots.particle_snapshots_compare(SNAPS, snapshots(truth400, SNAPS), {lab: snapsh
 # distributions, as above) and measure the speed-up for several $\rho$.
 
 # %%
-def peclet_case(D, dt):
+def peclet_case(pe):
     """Data, trained LED, the statistical study (latent) and the speed-ups of one Péclet number."""
-    n_tr, n_va, n_te = PE_SPLITS
-    sp = data.spec("AD3D", profile, D=D, dt=dt, A=(1.0, 1.74, 0.0), coarse_dt=1.0, n_particles=PE_N)
-    sp = sp.with_(splits=(("train", SplitSpec(1, n_tr, seed=1)), ("val", SplitSpec(1, n_va, seed=2)),
-                          ("test", SplitSpec(1, n_te, seed=3))))
+    sp, cfg = studies.peclet_case(profile, pe)
     d = data.load(sp, cache=cache, progress=paper)
-    cfg = config.replace(ae=dataclasses.replace(config.ae, obs_shape=(PE_N, 3)),
-                         rnn=dataclasses.replace(config.rnn, d_h=40) if paper else config.rnn)
     model = train.fit_led("AD3D", profile, config=cfg, dataset=d, cache=cache, seed=seed, device=str(dev),
                           progress=paper).led.eval()
     system, x0, t0 = d.system(), d.test.states[:, -1].astype(np.float64), float(d.test.t[0, -1])
     st = particle_statistics.moment_study(model, system, [(t0, x0)], {"latent": (None, 0.0)}, T_warm=PE_T_WARM, horizon=PE_T_F,
                             n_runs=PE_RUNS, record_every=RECORD, seed=seed, progress=paper)
-    st.mixing_tv = particle_statistics.law_mixing_distance(system, t0, min(PE_T_WARM, 1e5 * dt))  # a bound if shorter
+    st.mixing_tv = particle_statistics.law_mixing_distance(system, t0, min(PE_T_WARM, 1e5 * system.dt))  # a bound if shorter
     micro_pe = time_micro_solver(system, x0, 5.0 if paper else 2.0, t0=t0)
     s = {math.inf: measure_speedup(model, system, x0, 5 * PE_T_MU, t0=t0, seed=seed, micro_per_step=micro_pe).S}
     for r in (5, 9):
@@ -369,7 +363,7 @@ def peclet_case(D, dt):
     return system.peclet, st, s, micro_pe
 
 
-pe_results = {pe: peclet_case(D, dt) for pe, (D, dt) in tqdm(PE.items(), desc="Péclet", disable=not paper)}
+pe_results = {pe: peclet_case(pe) for pe in tqdm(PE, desc="Péclet", disable=not paper)}
 for pe, (pe_exact, st, s, micro_pe) in pe_results.items():
     e = st.summary()
     print(f"Pe = {pe_exact:6.2f}: WD M1 {e['latent']['M1']['wd']:.2e} (floor {e['floor']['M1']['wd']:.1e}), "

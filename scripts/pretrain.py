@@ -66,6 +66,9 @@ def main(argv=None) -> int:
 
     for s in a.systems:
         data.load(s, a.profile, cache=a.cache_dir, progress=True)
+        for j in studies.jobs(s, a.profile):
+            if j.data is not None:
+                data.load(j.data, cache=a.cache_dir, progress=True)
     start = time.perf_counter()
     failed = 0
     with mp.get_context("spawn").Pool(a.workers, maxtasksperchild=1) as pool:
