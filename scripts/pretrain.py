@@ -9,6 +9,7 @@ cache or are generated first (``ledlib.data.load``).
 
     python scripts/pretrain.py --profile paper --device cuda --workers 8 AD1D AD3D KS FHN
     python scripts/pretrain.py --profile paper --list KS      # what would be trained
+    python scripts/pretrain.py --profile paper --only 'FHN-latent-*' FHN
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, no install
 
 import argparse
+import fnmatch
 import multiprocessing as mp
 import time
 
@@ -49,26 +51,25 @@ def main(argv=None) -> int:
     ap.add_argument("--cache-dir", default=None, help="data/model cache (default $LED_CACHE_DIR or .cache)")
     ap.add_argument("--workers", type=int, default=1, help="parallel training processes")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    ap.add_argument("--only", action="append", metavar="PATTERN",
+                    help="run only the jobs whose name matches (a shell pattern, e.g. 'FHN-latent-*'; "
+                         "repeatable; see --list)")
     ap.add_argument("--list", action="store_true", help="print the jobs and stop")
     a = ap.parse_args(argv)
     if a.workers < 1 or a.threads < 1:
         ap.error("--workers and --threads must be >= 1")
 
-    tasks = [(s, a.profile, i, a.cache_dir, a.seed, a.device, a.threads)
-             for s in a.systems for i in range(len(studies.jobs(s, a.profile)))]
+    selected = [(s, i, j) for s in a.systems for i, j in enumerate(studies.jobs(s, a.profile))
+                if any(fnmatch.fnmatchcase(j.name, p) for p in a.only or ["*"])]
     if a.list:
-        for s in a.systems:
-            for j in studies.jobs(s, a.profile):
-                print(j.name)
+        print("\n".join(j.name for _, _, j in selected))
         return 0
+    tasks = [(s, a.profile, i, a.cache_dir, a.seed, a.device, a.threads) for s, i, _ in selected]
     # the datasets first, once, in this process: workers would race to generate them
     from ledlib import data
 
-    for s in a.systems:
-        data.load(s, a.profile, cache=a.cache_dir, progress=True)
-        for j in studies.jobs(s, a.profile):
-            if j.data is not None:
-                data.load(j.data, cache=a.cache_dir, progress=True)
+    for s, _, j in selected:
+        data.load(j.data if j.data is not None else data.spec(s, a.profile), cache=a.cache_dir, progress=True)
     start = time.perf_counter()
     failed = 0
     with mp.get_context("spawn").Pool(a.workers, maxtasksperchild=1) as pool:
