@@ -42,7 +42,6 @@ n_ic = 0  # initial conditions of the statistical study (0: the profile's defaul
 n_runs = 0  # LED runs per initial condition (0: the profile's default)
 
 # %% tags=["remove-cell"]
-import dataclasses
 import math
 
 import numpy as np
