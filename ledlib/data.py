@@ -23,11 +23,13 @@ The paper's splits (§8.1–8.4):
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -297,6 +299,25 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
+@contextmanager
+def file_lock(path):
+    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block.
+
+    Guards work that two processes would otherwise both do on the same cache entry (a
+    chapter and ``scripts/pretrain.py`` training one model; two chapters generating one
+    dataset; chapters updating the scorecard): the second one waits, then finds the
+    first one's result. The lock is released when the holder exits, even if it crashes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _paths(s: DatasetSpec, root: Path) -> tuple[Path, Path]:
     stem = f"{s.system}-{s.profile}-{s.key()}"
     return root / "data" / f"{stem}.npz", root / "data" / f"{stem}.json"
@@ -357,13 +378,19 @@ def load(s: DatasetSpec | str, profile: str = "quick", cache: str | os.PathLike 
     elif system_kwargs:
         raise ValueError("system keywords go to spec(), not load(), when a DatasetSpec is given")
     root = cache_dir(cache)
+    npz = _paths(s, root)[0]
     try:
         return read(s, root)
-    except CacheError as e:
-        if _paths(s, root)[0].exists():
-            warnings.warn(f"{e}; regenerating", RuntimeWarning, stacklevel=2)
-    ds = generate(s, progress=progress)
-    save(ds, root)
+    except CacheError:
+        pass
+    with file_lock(npz.with_name(f".{npz.name}.lock")):
+        try:  # another process may have generated it while this one waited
+            return read(s, root)
+        except CacheError as e:
+            if npz.exists():
+                warnings.warn(f"{e}; regenerating", RuntimeWarning, stacklevel=2)
+        ds = generate(s, progress=progress)
+        save(ds, root)
     return ds
 
 

@@ -8,7 +8,6 @@ the book are never typed in: they come from here.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
@@ -16,7 +15,7 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from .data import atomic_write
+from .data import atomic_write, file_lock
 
 FILENAME = "scorecard.json"
 
@@ -48,13 +47,8 @@ def _plain(v):
 @contextmanager
 def _locked(results_dir: Path):
     """Serialise read-modify-write of the scorecard: chapters may execute side by side."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    with open(results_dir / f".{FILENAME}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(results_dir / f".{FILENAME}.lock"):
+        yield
 
 
 def load(results_dir) -> dict:

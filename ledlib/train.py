@@ -531,6 +531,26 @@ def _load_cached(path: Path, record: Path, device):
     return None, None
 
 
+def _load_or_train(path: Path, record: Path, device, train) -> tuple[LED, dict, bool]:
+    """The LED cached at ``path`` with its record, else ``train()``'s ``(led, record)``,
+    saved there; the flag says whether it came from the cache. A lock beside the model
+    makes a second process asking for the same model wait and then load it, rather than
+    train it again into the same checkpoints."""
+    from .data import file_lock
+
+    led, info = _load_cached(path, record, device)
+    if led is not None:
+        return led, info, True
+    with file_lock(path.with_name(f".{path.name}.lock")):
+        led, info = _load_cached(path, record, device)
+        if led is not None:
+            return led, info, True
+        led, info = train()
+        led.save(path)
+        _save_record(record, info)
+    return led, info, False
+
+
 def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str = "auto",
                     progress: bool = True) -> tuple[LED, dict]:
     """The autoencoder stage of ``config`` alone (e.g. for a latent-dimension study), trained
@@ -538,15 +558,15 @@ def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str =
     and the training record."""
     seed = _check_seed(seed)
     path, record, ckpt = _cache_paths(cache, config, dataset, seed, "ae")
-    led, info = _load_cached(path, record, device)
-    if led is not None:
-        return led, info
-    led = _new_led(config, dataset.scaler, seed)
-    result = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt, seed=seed,
-                               device=device, progress=progress, resume=True, scaled=False)
-    led.save(path)
-    _save_record(record, result.to_dict())
-    return led, result.to_dict()
+
+    def train():
+        led = _new_led(config, dataset.scaler, seed)
+        result = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt, seed=seed,
+                                   device=device, progress=progress, resume=True, scaled=False)
+        return led, result.to_dict()
+
+    led, info, _ = _load_or_train(path, record, device, train)
+    return led, info
 
 
 def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device: str = "auto",
@@ -565,16 +585,16 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().numpy().tobytes())
     path, record, ckpt = _cache_paths(cache, config, dataset, seed, f"rnn-{digest.hexdigest()[:8]}")
-    other, info = _load_cached(path, record, device)
-    if other is not None:
-        return other, info
-    other = _new_led(config, dataset.scaler, seed)
-    other.autoencoder.load_state_dict(led.autoencoder.state_dict())
-    z = [encode_trajectories(led, s.states) for s in (dataset.train, dataset.val)]
-    result = train_rnn(other, *z, config, ckpt, seed=seed, device=device, progress=progress, resume=True)
-    other.save(path)
-    _save_record(record, result.to_dict())
-    return other, result.to_dict()
+
+    def train():
+        other = _new_led(config, dataset.scaler, seed)
+        other.autoencoder.load_state_dict(led.autoencoder.state_dict())
+        z = [encode_trajectories(led, s.states) for s in (dataset.train, dataset.val)]
+        result = train_rnn(other, *z, config, ckpt, seed=seed, device=device, progress=progress, resume=True)
+        return other, result.to_dict()
+
+    other, info, _ = _load_or_train(path, record, device, train)
+    return other, info
 
 
 def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,
@@ -594,18 +614,16 @@ def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, c
     config = config if config is not None else _configs.get(system, profile)
     dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
     path, record, ckpt = _cache_paths(cache, config, dataset, seed, "")
-    led, info = _load_cached(path, record, device)
-    if led is not None:
-        return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=True)
 
-    led = _new_led(config, dataset.scaler, seed)
-    ae = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt / "ae", seed=seed,
-                           device=device, progress=progress, resume=True, scaled=False)
-    z_train = encode_trajectories(led, dataset.train.states)
-    z_val = encode_trajectories(led, dataset.val.states)
-    rnn = train_rnn(led, z_train, z_val, config, ckpt / "rnn", seed=seed, device=device,
-                    progress=progress, resume=True)
-    led.save(path)
-    info = {"ae": ae.to_dict(), "rnn": rnn.to_dict()}
-    _save_record(record, info)
-    return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=False)
+    def train():
+        led = _new_led(config, dataset.scaler, seed)
+        ae = train_autoencoder(led, dataset.train.states, dataset.val.states, config, ckpt / "ae", seed=seed,
+                               device=device, progress=progress, resume=True, scaled=False)
+        z_train = encode_trajectories(led, dataset.train.states)
+        z_val = encode_trajectories(led, dataset.val.states)
+        rnn = train_rnn(led, z_train, z_val, config, ckpt / "rnn", seed=seed, device=device,
+                        progress=progress, resume=True)
+        return led, {"ae": ae.to_dict(), "rnn": rnn.to_dict()}
+
+    led, info, from_cache = _load_or_train(path, record, device, train)
+    return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=from_cache)

@@ -66,3 +66,28 @@ def test_fit_rnn_keeps_the_autoencoder_and_is_cached(tmp_path, tiny_ks):
     again, _ = train.fit_rnn(led, gru, ds, cache=tmp_path, seed=0, progress=False, device="cpu")
     z = other.encode(x)
     torch.testing.assert_close(again.step(z)[0], other.step(z)[0], rtol=0, atol=0)
+
+
+def test_a_second_caller_waits_for_a_training_in_progress_and_then_loads_it(tmp_path, tiny_ks):
+    """Two processes asking for the same model (a chapter and scripts/pretrain.py) must not
+    both train it into the same checkpoints: the second waits on the lock, then loads."""
+    import shutil
+    import threading
+
+    ds, cfg = tiny_ks
+    path, record, _ = train._cache_paths(tmp_path, cfg, ds, 0, "")
+    second = {}
+    waiter = threading.Thread(target=lambda: second.setdefault(
+        "fit", train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path, progress=False, device="cpu")))
+    with data.file_lock(path.with_name(f".{path.name}.lock")):  # a training in progress
+        waiter.start()
+        waiter.join(timeout=1.0)
+        assert waiter.is_alive(), "the second caller did not wait for the lock"
+        done = train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path / "elsewhere", progress=False,
+                             device="cpu")
+        shutil.copy(done.path, path)
+        shutil.copy(done.path.with_suffix(".json"), record)
+    waiter.join(timeout=60)
+    assert not waiter.is_alive() and second["fit"].from_cache
+    x = torch.as_tensor(ds.test.states[0, :5])
+    torch.testing.assert_close(second["fit"].led.encode(x), done.led.encode(x), rtol=0, atol=0)
