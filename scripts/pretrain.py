@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import argparse
 import fnmatch
 import multiprocessing as mp
+import signal
 import time
 
 from ledlib import configs, studies
@@ -72,6 +73,9 @@ def main(argv=None) -> int:
         data.load(j.data if j.data is not None else data.spec(s, a.profile), cache=a.cache_dir, progress=True)
     start = time.perf_counter()
     failed = 0
+    # a kill (SIGTERM) must take the workers down too, not leave them training unowned:
+    # SystemExit unwinds the `with`, which terminates the pool
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with mp.get_context("spawn").Pool(a.workers, maxtasksperchild=1) as pool:
         for name, wall, status in pool.imap_unordered(_work, tasks):
             failed += status != "ok"
