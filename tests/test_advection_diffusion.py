@@ -101,12 +101,13 @@ def test_long_time_distribution_uniform_without_advection():
     assert stats.kstest(early, "uniform", args=(-H, 2 * H)).pvalue < 1e-6
 
 
-def test_stationary_density_with_constant_drift():
+@pytest.mark.parametrize("backend", [None, "cpu"])  # NumPy, torch
+def test_stationary_density_with_constant_drift(backend):
     # omega = 0: constant drift A against the wall. Zero flux of
     # p_t = -A p_x + (D/2) p_xx gives p ~ exp(2 A x / D): checks drift and walls together.
     A, D, n = 0.4, 0.2, 10_000
     lam = 2 * A / D
-    s = AdvectionDiffusion(dim=1, n_particles=n, D=D, A=A, omega=0.0, dt=2.5e-3, coarse_dt=0.5)
+    s = AdvectionDiffusion(dim=1, n_particles=n, D=D, A=A, omega=0.0, dt=2.5e-3, coarse_dt=0.5).on_device(backend)
     x = s.advance(np.zeros((1, n, 1)), 0.0, 5.0, seed=2).ravel()
     edges = np.linspace(-H, H, 31)
     counts, _ = np.histogram(x, edges)
@@ -158,12 +159,13 @@ def test_mean_follows_advection(t0):
 
 
 # -- 5. the walls: image solution of the heat equation ----------------------------------
-def test_density_near_wall_matches_image_solution():
+@pytest.mark.parametrize("backend", [None, "cpu"])  # NumPy, torch
+def test_density_near_wall_matches_image_solution(backend):
     # A = 0, source 0.15 from the wall, t = 0.25 (sd 0.22): a large part of the mass
     # has met the wall. Without drift, stepwise mirroring is exact in law, so the
     # histogram must pass a chi-square test against the image series at any dt.
     D, t, x0, n = 0.2, 0.25, 0.35, 100_000
-    s = AdvectionDiffusion(dim=1, n_particles=n, D=D, A=0.0, omega=0.0, dt=5e-3, coarse_dt=0.25)
+    s = AdvectionDiffusion(dim=1, n_particles=n, D=D, A=0.0, omega=0.0, dt=5e-3, coarse_dt=0.25).on_device(backend)
     x = s.advance(np.full((1, n, 1), x0), 0.0, t, seed=17).ravel()
     edges = np.linspace(-H, H, 41)
     counts, _ = np.histogram(x, edges)
@@ -220,6 +222,57 @@ def test_same_seed_same_result_and_streams_compose():
     x = s.advance(x0, 0.0, 0.5, seed=g)
     x = s.advance(x, 0.5, 1.5, seed=g)
     np.testing.assert_allclose(x, whole, atol=1e-12)
+
+
+# -- 6b. the torch backend ----------------------------------------------------------------
+@pytest.mark.parametrize("D, dt", [(0.5, 1e-2), (50.0, 0.1)])  # walls hit often; overshoot by widths
+def test_torch_backend_steps_the_same_scheme_as_numpy(monkeypatch, D, dt):
+    """Fed the NumPy backend's normals, the torch backend gives its positions (bit for
+    bit where one mirror image suffices, to rounding where the fold is needed), for any
+    size of its noise blocks."""
+    import torch
+
+    s = AdvectionDiffusion(dim=3, n_particles=50, D=D, dt=dt, coarse_dt=dt)
+    x0 = s.initial_conditions(3, seed=1, spread=0.2)
+    ref = s.advance(x0, 0.3, 0.3 + 40 * dt, seed=np.random.default_rng(99))
+    on_torch = s.on_device("cpu")
+    for block in (1, 7, 10**9):
+        g = np.random.default_rng(99)
+        monkeypatch.setattr(on_torch, "_torch_normals", lambda shape, gen: torch.from_numpy(g.standard_normal(shape)))
+        monkeypatch.setattr(AdvectionDiffusion, "_torch_chunk_elems", block * x0.size)
+        out = on_torch.advance(x0, 0.3, 0.3 + 40 * dt, seed=0)
+        assert np.all(np.abs(out) <= H)
+        if D < 1:  # one mirror per wall hit: the same floating-point operations
+            np.testing.assert_array_equal(out, ref)
+        np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12)
+
+
+def test_torch_backend_is_seeded_and_leaves_the_original_alone():
+    s = AdvectionDiffusion(dim=3, n_particles=200)
+    t = s.on_device("cpu")
+    assert s.torch_device is None and str(t.torch_device) == "cpu" and "torch_device='cpu'" in repr(t)
+    assert t.on_device(None).torch_device is None
+    x0 = s.initial_conditions(2, seed=5)
+    x0_copy = x0.copy()
+    a, b, c = (t.simulate(x0, 3, seed=k) for k in (21, 21, 22))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a[:, 1:], c[:, 1:])
+    np.testing.assert_array_equal(x0, x0_copy)
+    assert isinstance(a, np.ndarray) and a.dtype == np.float64
+    with pytest.raises(ValueError, match="device"):
+        s.on_device("tpu")
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+def test_torch_backend_on_cuda_has_the_right_law():
+    # The image-solution check of section 5 on the GPU, and seeding there.
+    D, t, x0, n = 0.2, 0.25, 0.35, 100_000
+    s = AdvectionDiffusion(dim=1, n_particles=n, D=D, A=0.0, omega=0.0, dt=5e-3, coarse_dt=0.25).on_device("cuda")
+    x = s.advance(np.full((1, n, 1), x0), 0.0, t, seed=17)
+    np.testing.assert_array_equal(x, s.advance(np.full((1, n, 1), x0), 0.0, t, seed=17))
+    edges = np.linspace(-H, H, 41)
+    counts, _ = np.histogram(x.ravel(), edges)
+    assert stats.chisquare(counts, n * image_bin_probabilities(edges, x0, math.sqrt(D * t))).pvalue > 1e-3
 
 
 def test_initial_conditions():

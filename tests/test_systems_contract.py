@@ -13,6 +13,7 @@ def small_systems():
         systems.FitzHughNagumo(boundary="bounce-back"),
         systems.AdvectionDiffusion(dim=1, n_particles=50),
         systems.AdvectionDiffusion(dim=3, n_particles=50),
+        systems.AdvectionDiffusion(dim=3, n_particles=50).on_device("cpu"),  # the torch backend
     ]
 
 

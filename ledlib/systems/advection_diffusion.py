@@ -23,6 +23,15 @@ chunking, ``advance(x, t0, t1)`` followed by ``advance(., t1, t2)`` with the sam
 Generator, and ``simulate`` all use the same numbers for the same steps, and agree up
 to the rounding of the time points ``t_k`` in the drift (about 1e-15).
 
+Two backends step the same scheme. NumPy (the default) draws from the NumPy Generator
+as above. ``on_device("cpu" | "cuda" | "auto")`` returns a copy that steps with torch,
+in float64, on that device: for large ensembles (e.g. thousands of runs of a thousand
+particles in the multiscale loop) a GPU is then memory-bound instead of one core being
+compute-bound. Its normals come from a torch Generator seeded by one integer drawn from
+the NumPy Generator per ``advance`` call: the same seed gives the same result on the
+same device, the law is the same, but the numbers differ from the NumPy backend's and
+chained calls do not equal one long call draw for draw.
+
 Initial conditions (the paper: ``x0 = 0`` in 1-D, "a random initial condition" in
 3-D): by default each initial condition is a point source, all particles at one
 seeded uniformly random point of the box; ``spread > 0`` replaces the point by a
@@ -32,6 +41,7 @@ reflected Gaussian cloud of standard deviation ``spread`` about that point, and
 
 from __future__ import annotations
 
+import copy
 import math
 from numbers import Real
 
@@ -120,6 +130,26 @@ class AdvectionDiffusion(System):
         self.name = f"AD{self.dim}D"
         self.obs_shape = (self.n_particles, self.dim)
         self.micro_shape = self.obs_shape
+        self.torch_device = None  # None: the NumPy backend; see on_device()
+
+    def on_device(self, device):
+        """A copy of this system that steps the particles with torch on ``device``
+        (``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``), or with NumPy for ``None``.
+
+        States stay NumPy arrays in and out (one transfer per ``advance``), so the copy
+        drops in wherever the system is used, e.g. the micro phases of
+        :func:`ledlib.forecast.forecast`. Worth it for large batches; for one run of a
+        thousand particles per-kernel overhead makes NumPy faster. The random numbers
+        differ from the NumPy backend's (see the module docstring).
+        """
+        other = copy.copy(self)
+        if device is None:
+            other.torch_device = None
+        else:
+            from ..device import resolve_device
+
+            other.torch_device = resolve_device(device)
+        return other
 
     # -- physics -----------------------------------------------------------------
     @property
@@ -255,6 +285,8 @@ class AdvectionDiffusion(System):
 
     def _advance_steps(self, micro: np.ndarray, t0: float, n_steps: int, rng) -> np.ndarray:
         """Euler–Maruyama with mirror reflection, vectorised over batch x particles x dim."""
+        if self.torch_device is not None:
+            return self._advance_steps_torch(micro, t0, n_steps, rng)
         x = np.array(micro, dtype=np.float64, order="C", copy=True)
         batch = x.shape[0]
         per_step = x.size
@@ -278,9 +310,53 @@ class AdvectionDiffusion(System):
                 self._reflect_inplace(x, work)
         return x
 
+    # Normals per torch step block: large blocks keep a GPU busy, the cap bounds memory.
+    _torch_chunk_elems = 1 << 24
+
+    def _torch_normals(self, shape, generator):
+        """Standard normals for the torch backend (a method so tests can substitute them)."""
+        import torch
+
+        return torch.randn(shape, generator=generator, dtype=torch.float64, device=self.torch_device)
+
+    def _advance_steps_torch(self, micro: np.ndarray, t0: float, n_steps: int, rng) -> np.ndarray:
+        """The NumPy backend's arithmetic with torch on ``self.torch_device``: the same
+        normals give the same positions. One host sync per block of steps (not per step)
+        decides the wall treatment: if no step of the block moves a particle by more than
+        a box width, one mirror image ``2 clip(x) - x`` is exact (and leaves particles
+        inside untouched); otherwise the triangle-wave fold, applied where a particle left."""
+        import torch
+
+        dev = self.torch_device
+        generator = torch.Generator(device=dev)
+        generator.manual_seed(int(rng.integers(2**63 - 1)))
+        x = torch.as_tensor(np.ascontiguousarray(micro, dtype=np.float64)).to(dev)
+        work = torch.empty_like(x)
+        h, L = 0.5 * self.L, self.L
+        sigma = math.sqrt(self.D * self.dt)
+        chunk = max(1, min(n_steps, self._torch_chunk_elems // x.numel()))
+        for k0 in range(0, n_steps, chunk):
+            c = min(chunk, n_steps - k0)
+            inc = self._torch_normals((c, *x.shape), generator)
+            inc *= sigma
+            t_k = t0 + np.arange(k0, k0 + c, dtype=np.float64) * self.dt
+            inc += torch.as_tensor(self.drift(t_k) * self.dt, device=dev)[:, None, None, :]
+            one_mirror = bool(inc.abs().max() <= L)
+            for k in range(c):
+                x += inc[k]
+                if one_mirror:
+                    torch.clamp(x, -h, h, out=work)
+                    work.mul_(2.0).sub_(x)
+                    x, work = work, x
+                else:
+                    folded = h - torch.abs(torch.remainder(x + h, 2.0 * L) - L)
+                    x = torch.where(torch.abs(x) > h, folded, x)
+        return x.cpu().numpy()
+
     def __repr__(self) -> str:
+        device = "" if self.torch_device is None else f", torch_device={str(self.torch_device)!r}"
         return (
             f"AdvectionDiffusion(dim={self.dim}, n_particles={self.n_particles}, D={self.D}, "
             f"A={self.A.tolist()}, omega={self.omega.tolist()}, L={self.L}, dt={self.dt}, "
-            f"coarse_dt={self.coarse_dt})"
+            f"coarse_dt={self.coarse_dt}{device})"
         )
