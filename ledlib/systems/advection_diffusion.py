@@ -25,9 +25,9 @@ to the rounding of the time points ``t_k`` in the drift (about 1e-15).
 
 Two backends step the same scheme. NumPy (the default) draws from the NumPy Generator
 as above. ``on_device("cpu" | "cuda" | "auto")`` returns a copy that steps with torch,
-in float64, on that device: for large ensembles (e.g. thousands of runs of a thousand
-particles in the multiscale loop) a GPU is then memory-bound instead of one core being
-compute-bound. Its normals come from a torch Generator seeded by one integer drawn from
+in float64, on that device, for large ensembles on a GPU (e.g. the multiscale loop over
+thousands of runs of a thousand particles); on a CPU the NumPy backend is the faster
+(``benchmarks/particle_solver.py``). Its normals come from a torch Generator seeded by one integer drawn from
 the NumPy Generator per ``advance`` call: the same seed gives the same result on the
 same device, the law is the same, but the numbers differ from the NumPy backend's and
 chained calls do not equal one long call draw for draw.
@@ -138,9 +138,9 @@ class AdvectionDiffusion(System):
 
         States stay NumPy arrays in and out (one transfer per ``advance``), so the copy
         drops in wherever the system is used, e.g. the micro phases of
-        :func:`ledlib.forecast.forecast`. Worth it for large batches; for one run of a
-        thousand particles per-kernel overhead makes NumPy faster. The random numbers
-        differ from the NumPy backend's (see the module docstring).
+        :func:`ledlib.forecast.forecast`. Meant for large batches on a GPU: on a CPU the
+        NumPy backend is faster. The random numbers differ from the NumPy backend's (see
+        the module docstring).
         """
         other = copy.copy(self)
         if device is None:
