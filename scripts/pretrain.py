@@ -66,7 +66,7 @@ def main(argv=None) -> int:
         print("\n".join(j.name for _, _, j in selected))
         return 0
     tasks = [(s, a.profile, i, a.cache_dir, a.seed, a.device, a.threads) for s, i, _ in selected]
-    # the datasets first, once, in this process: workers would race to generate them
+    # the datasets first, in this process: their progress shows here, and the workers find them cached
     from ledlib import data
 
     for s, _, j in selected:
