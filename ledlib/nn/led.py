@@ -14,6 +14,8 @@ without autograd; training uses ``led.autoencoder`` and ``led.rnn`` directly
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -29,9 +31,11 @@ from .mixture import MixtureDensityDecoder
 from .permutation import PermutationInvariantEncoder
 from .rnn import Hidden, LatentRNN, LatentRollout
 
-__all__ = ["LED", "build_autoencoder", "build_rnn", "atomic_torch_save", "FORMAT"]
+__all__ = ["LED", "ModelFileError", "build_autoencoder", "build_rnn", "atomic_torch_save", "atomic_write_bytes",
+           "model_files", "read_sidecar", "sha256_file", "FORMAT"]
 
-FORMAT = "ledlib.LED/1"
+FORMAT = "ledlib.LED/2"  # safetensors weights + JSON sidecar
+LEGACY_FORMAT = "ledlib.LED/1"  # one torch.save file (read by LED.load_torch_file)
 
 
 def build_autoencoder(cfg: AutoencoderConfig) -> Autoencoder:
@@ -67,6 +71,7 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; caches are shared like the data files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -98,6 +103,8 @@ class LED(nn.Module):
         self.rnn = build_rnn(config)
         self.scaler = None
         self.scaler_dict: dict | None = None
+        self.data_hash: str | None = None  # content hash of the training data (ledlib.data.content_hash)
+        self.train_record: dict | None = None  # the training records, kept in the model file
         shape = self._scale_shape()
         self.register_buffer("scale_a", torch.zeros(shape))  # x = a + b * x_scaled
         self.register_buffer("scale_b", torch.ones(shape))
@@ -238,29 +245,183 @@ class LED(nn.Module):
         return traj, hidden
 
     # -- persistence --------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
-        """Config, weights (CPU) and scaler in one file, written atomically."""
-        state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
-        atomic_torch_save({"format": FORMAT, "config": self.config.to_dict(), "state_dict": state,
-                           "scaler": self.scaler_dict}, path)
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the portable model ``<stem>.safetensors`` (weights, CPU) + ``<stem>.json``.
+
+        ``path`` is a stem: ``m`` (or ``m.safetensors`` / ``m.json``) writes ``m.safetensors``
+        and ``m.json``. The JSON holds the configuration, the scaler, the content hash of
+        the training data (``data_hash``), the ledlib/torch/safetensors versions, the
+        training record (``train_record``) when known, and the sha256 of the weights file
+        and of itself. Each file is written atomically (temporary file + rename); the
+        weights go first, so an interrupted save is caught by the checksum on load.
+        Returns the weights path.
+        """
+        from safetensors.torch import save as st_save
+
+        weights, sidecar = model_files(path)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        blob = st_save(state, metadata={"format": FORMAT})
+        info = {
+            "format": FORMAT,
+            "weights": {"file": weights.name, "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob)},
+            "config": self.config.to_dict(),
+            "scaler": self.scaler_dict,
+            "data_hash": self.data_hash,
+            "versions": _versions(),
+            "train_record": self.train_record,
+        }
+        info["sidecar_sha256"] = _sidecar_digest(info)
+        atomic_write_bytes(weights, blob)
+        atomic_write_bytes(sidecar, json.dumps(info, indent=1, default=_json_default).encode())
+        return weights
 
     @classmethod
-    def load(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu") -> "LED":
-        """Rebuild a saved LED on ``map_location`` (works without CUDA for models trained on GPU,
-        since weights are stored on the CPU)."""
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise ValueError(f"{path} is not an LED model file (format {FORMAT!r})")
+    def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu", *,
+             map_location: str | torch.device | None = None) -> "LED":
+        """Rebuild a model written by :meth:`save` (``path``: the same stem) on ``device``.
+
+        Both checksums are verified first: a damaged, truncated, edited or foreign file
+        raises :class:`ModelFileError` naming it. Needs neither the cache nor CUDA (weights
+        are stored from the CPU). ``map_location`` is the former name of ``device``.
+        """
+        from safetensors.torch import load as st_load
+
+        dev = resolve_device(map_location if map_location is not None else device)
+        weights, sidecar = model_files(path)
+        info = read_sidecar(sidecar)
+        try:
+            blob = weights.read_bytes()
+        except OSError as err:
+            raise ModelFileError(f"cannot read the model weights {weights}: {err}", weights) from err
+        if hashlib.sha256(blob).hexdigest() != info["weights"].get("sha256"):
+            raise ModelFileError(f"{weights} does not match the checksum in {sidecar.name}: the weights "
+                                 "file is damaged or truncated (or belongs to another model)", weights)
+        try:
+            state = st_load(blob)
+            led = cls(LEDConfig.from_dict(info["config"]))
+            led.load_state_dict(state)
+        except Exception as err:  # checksum matched, yet unreadable: another format version
+            raise ModelFileError(f"{weights} cannot be read as an LED of its configuration: {err}",
+                                 weights) from err
+        led._restore_scaler(info.get("scaler"))
+        led.data_hash = info.get("data_hash")
+        led.train_record = info.get("train_record")
+        return led.to(dev)
+
+    @classmethod
+    def load_torch_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> "LED":
+        """Read a model in the earlier single-file format (``torch.save`` of config, weights
+        and scaler; ``ledlib.LED/1``), e.g. to convert a cache (``scripts/ship_models.py``).
+        That format carries no checksum; unreadable files raise :class:`ModelFileError`."""
+        path = Path(path)
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise ModelFileError(f"{path} is not a readable torch model file: {err}", path) from err
+        if not isinstance(blob, dict) or blob.get("format") != LEGACY_FORMAT:
+            raise ModelFileError(f"{path} is not an LED model file (format {LEGACY_FORMAT!r})", path)
         led = cls(LEDConfig.from_dict(blob["config"]))
         led.load_state_dict(blob["state_dict"])
-        led.scaler_dict = blob.get("scaler")
-        if led.scaler_dict is not None:
+        led._restore_scaler(blob.get("scaler"))
+        return led.to(resolve_device(device))
+
+    def _restore_scaler(self, scaler_dict) -> None:
+        self.scaler_dict = scaler_dict
+        self.scaler = None
+        if scaler_dict is not None:
             try:
                 from ..data import scaler_from_dict
-                led.scaler = scaler_from_dict(led.scaler_dict)
+                self.scaler = scaler_from_dict(scaler_dict)
             except Exception:  # optional: the affine map used by encode/decode is in the state dict
-                led.scaler = None
-        return led.to(resolve_device(map_location))
+                self.scaler = None
+
+
+class ModelFileError(ValueError):
+    """A model file (weights or its JSON) is missing, damaged, truncated or not an LED's;
+    ``path`` is the offending file."""
+
+    def __init__(self, message: str, path):
+        super().__init__(message)
+        self.path = str(path)
+
+
+def model_files(path: str | os.PathLike) -> tuple[Path, Path]:
+    """``(<stem>.safetensors, <stem>.json)`` of a model path given as a stem, or as either file."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = Path(path)
+    if not p.name:
+        raise ValueError(f"path must name a model file stem, got {str(path)!r}")
+    stem = p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+def read_sidecar(sidecar: Path) -> dict:
+    """The verified JSON of a model file (its own checksum checked)."""
+    sidecar = Path(sidecar)
+    try:
+        info = json.loads(sidecar.read_text())
+    except FileNotFoundError as err:
+        raise ModelFileError(f"no model file {sidecar}", sidecar) from err
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ModelFileError(f"{sidecar} is not a readable model description (damaged or truncated): {err}",
+                             sidecar) from err
+    if not isinstance(info, dict) or info.get("format") != FORMAT or not isinstance(info.get("weights"), dict):
+        raise ModelFileError(f"{sidecar} is not an LED model description (format {FORMAT!r})", sidecar)
+    if info.get("sidecar_sha256") != _sidecar_digest(info):
+        raise ModelFileError(f"{sidecar} does not match its own checksum: it was damaged or edited", sidecar)
+    return info
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: str | os.PathLike, blob: bytes) -> None:
+    """``blob`` to a temporary file in the same folder (fsynced, mode 0644), then renamed onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; caches and shipped models are shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _sidecar_digest(info: dict) -> str:
+    rest = {k: v for k, v in info.items() if k != "sidecar_sha256"}
+    # through a JSON round trip, so the digest is of what a reader sees (tuples -> lists)
+    canon = json.dumps(json.loads(json.dumps(rest, default=_json_default)), sort_keys=True)
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    return str(obj)
+
+
+def _versions() -> dict:
+    import safetensors
+
+    from .. import __version__
+
+    return {"ledlib": __version__, "torch": torch.__version__, "safetensors": safetensors.__version__}
 
 
 def _plain(d):
