@@ -5,7 +5,10 @@ metrics), ``ValueError`` otherwise (configurations, forecasting)."""
 from __future__ import annotations
 
 import math
+import re
 from numbers import Integral, Real
+
+import numpy as np
 
 
 def int_at_least(name: str, value, lo: int = 1) -> int:
@@ -38,3 +41,57 @@ def positive(name: str, value, *, integer: bool = False) -> float | int:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value}")
     return float(value)
+
+
+def nonnegative_int(name: str, value) -> int:
+    """``value`` as an int >= 0: a wrong type is a ``TypeError``, a negative a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return int(value)
+
+
+def real_in(name: str, value, lo: float = 0.0, *, strict: bool = False, hi: float | None = None,
+            hi_strict: bool = False) -> float:
+    """``value`` as a finite float in ``[lo, hi]`` (``strict``/``hi_strict``: open ends);
+    anything else is a ``ValueError`` that prints the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    bad_lo = value <= lo if strict else value < lo
+    bad_hi = hi is not None and (value >= hi if hi_strict else value > hi)
+    if bad_lo or bad_hi:
+        lo_s = f"{'>' if strict else '>='} {lo}"
+        hi_s = "" if hi is None else f" and {'<' if hi_strict else '<='} {hi}"
+        raise ValueError(f"{name} must be {lo_s}{hi_s}, got {value}")
+    return float(value)
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def safe_name(name: str, value) -> str:
+    """A name that may become part of a file name: letters, digits and ``-_.``, starting with
+    a letter or digit (so no path separators, no ``..``, no hidden files)."""
+    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"{name} must be letters, digits and '-', '_', '.' (starting with a letter or "
+                         f"digit, no '..' or path separators), got {value!r}")
+    return value
+
+
+# Named child streams of a seed. Every random stream derived from a user's seed is
+# ``SeedSequence([seed, STREAMS[name]])``: one rule, and the ids are fixed numbers so that
+# data generated before keep their numbers (the micro-solver noise has always been 7919).
+STREAMS = {"micro-noise": 7919}
+
+
+def child_seed(seed, stream: str) -> np.random.SeedSequence:
+    """The ``stream`` child (a key of :data:`STREAMS`) of the integer ``seed``."""
+    if stream not in STREAMS:
+        raise ValueError(f"stream must be one of {tuple(STREAMS)}, got {stream!r}")
+    return np.random.SeedSequence([nonnegative_int("seed", seed), STREAMS[stream]])
+
+
+def child_rng(seed, stream: str) -> np.random.Generator:
+    """A NumPy Generator on the ``stream`` child of ``seed`` (see :func:`child_seed`)."""
+    return np.random.default_rng(child_seed(seed, stream))

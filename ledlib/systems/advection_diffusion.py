@@ -256,7 +256,7 @@ class AdvectionDiffusion(System):
             self._fold_outside(x)
         return x
 
-    def lift(self, obs) -> np.ndarray:
+    def lift(self, obs, rng=None) -> np.ndarray:
         """Identity (a validated copy): the particle positions are the micro state."""
         return np.array(self._check_positions("obs", obs), copy=True)
 

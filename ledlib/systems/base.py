@@ -96,8 +96,13 @@ class System(ABC):
         """``n`` observable initial states, shape ``(n, *obs_shape)``."""
 
     @abstractmethod
-    def lift(self, obs: np.ndarray) -> np.ndarray:
-        """Observable ``(B, *obs_shape)`` -> micro state ``(B, *micro_shape)``."""
+    def lift(self, obs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Observable ``(B, *obs_shape)`` -> micro state ``(B, *micro_shape)``.
+
+        A lift that draws (e.g. micro details consistent with the observable) takes its
+        random numbers from ``rng``, so that a simulation and a forecast started from the
+        same observable with the same seed start from the same micro state; ``simulate``
+        passes its own generator. A deterministic lift ignores ``rng``."""
 
     @abstractmethod
     def restrict(self, micro: np.ndarray) -> np.ndarray:
@@ -140,11 +145,13 @@ class System(ABC):
         n_steps = check_nonnegative_int("n_steps", n_steps)
         t0 = check_finite_real("t0", t0)
         x0 = check_state("x0", x0, self.obs_shape)
-        rng = as_generator(seed) if self.stochastic else None
+        # one generator for the lift and the steps: a stochastic lift is seeded too
+        rng = as_generator(seed) if (self.stochastic or seed is not None) else None
+        step_rng = rng if self.stochastic else None
         k = self.steps_per_coarse
         out = np.empty((x0.shape[0], n_steps + 1, *self.obs_shape))
         out[:, 0] = x0
-        micro = self.lift(x0)
+        micro = self.lift(x0, rng=rng)
         steps = range(1, n_steps + 1)
         if progress:
             from tqdm import tqdm
@@ -152,7 +159,7 @@ class System(ABC):
             steps = tqdm(steps, desc=f"{self.name}: simulate", leave=False)
         for j in steps:
             t_start = t0 + (j - 1) * self.coarse_dt
-            micro = self._advance_steps(micro, t_start, k, rng)
+            micro = self._advance_steps(micro, t_start, k, step_rng)
             self._check_finite(micro, t_start + self.coarse_dt)
             out[:, j] = self.restrict(micro)
         return out

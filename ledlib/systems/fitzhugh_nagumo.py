@@ -207,7 +207,7 @@ class FitzHughNagumo(System):
         return np.linspace(0.0, self.L, self.n)
 
     # -- equation-free operators ----------------------------------------------------
-    def lift(self, obs) -> np.ndarray:
+    def lift(self, obs, rng=None) -> np.ndarray:
         """Equal-weight lifting ``f_i^s = rho^s/3`` for every velocity (eqs. 40–41)."""
         obs = check_state("obs", obs, self.obs_shape)
         micro = np.empty((obs.shape[0], 2, 3, self.n))

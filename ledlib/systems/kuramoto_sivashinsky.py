@@ -125,7 +125,7 @@ class KuramotoSivashinsky(System):
         """Grid points ``x_j = j L / n``, ``j = 0..n-1``."""
         return np.arange(self.n) * (self.L / self.n)
 
-    def lift(self, obs) -> np.ndarray:
+    def lift(self, obs, rng=None) -> np.ndarray:
         return check_state("obs", obs, self.obs_shape).copy()
 
     def restrict(self, micro) -> np.ndarray:
