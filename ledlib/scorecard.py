@@ -58,6 +58,24 @@ def load(results_dir) -> dict:
     return json.loads(path.read_text())
 
 
+def merge(results_dir, entries: dict) -> dict:
+    """Put ``entries`` (claim ID -> entry, as :func:`record` writes them) into the scorecard
+    of ``results_dir`` in one atomic write; returns the merged scorecard.
+
+    The chapter runner records a chapter's claims into a staging folder while it executes
+    and merges them here only when the execution succeeded, so a chapter's entries land
+    together with its notebook or not at all."""
+    if not isinstance(entries, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in entries.items()):
+        raise TypeError(f"entries must be a dict of claim ID -> entry dict, got {type(entries).__name__}")
+    results_dir = Path(results_dir)
+    with _locked(results_dir):
+        card = load(results_dir)
+        card.update(entries)
+        atomic_write(results_dir / FILENAME,
+                     lambda tmp: Path(tmp).write_text(json.dumps(card, indent=1, sort_keys=True) + "\n"))
+    return card
+
+
 def record(results_dir, claim: str, ours, *, paper=None, unit: str = "", figure: str = "",
            profile: str, device: str, note: str = "") -> dict:
     """Write (or overwrite) one claim in the scorecard, atomically; returns the entry."""

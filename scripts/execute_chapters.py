@@ -12,7 +12,10 @@ missing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # ledlib, when run as a script from anywhere
 
 
 def chapter_sources(names=None) -> list[Path]:
@@ -59,39 +63,113 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+# tqdm's bar ("LED forecast:  57%|#####     | 4560/8000 [00:03<00:02, 1.2e3it/s]") and its
+# counter form ("1234it [00:01, 987.6it/s]"): what a watching person needs, not a reader
+_PROGRESS = re.compile(r"^.*(\d+%\|[^|]*\|\s*\d|\d+(it|epoch)s? \[\d+:\d+|\[\d+:\d+<\d+:\d+).*$")
+
+
+def quiet_outputs(nb) -> int:
+    """Drop progress-bar text from the stream outputs of ``nb`` (in place); streams left
+    empty are removed. Returns how many progress lines were dropped.
+
+    ``TQDM_DISABLE`` keeps most bars out of an execution; this catches the ones a cell asks
+    for explicitly (``tqdm(..., disable=False)``), which outrank the environment."""
+    dropped = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                lines = re.split(r"(?<=\n)|\r", out.get("text", ""))
+                keep = [ln for ln in lines if not _PROGRESS.match(ln.strip("\n"))]
+                dropped += sum(1 for ln in lines if ln.strip() and _PROGRESS.match(ln.strip("\n")))
+                out["text"] = "".join(keep)
+                if not out["text"].strip():
+                    continue
+            kept.append(out)
+        cell["outputs"] = kept
+    return dropped
+
+
+def stamp_text(params: dict, wall: float, made_at: str) -> str:
+    """The page's one statement of how it was made (the parameters cell itself is hidden)."""
+    return (f"```{{admonition}} How this page was made\n:class: note\n"
+            f"Executed with the **{params['profile']}** profile on **{params['device_used']}** "
+            f"(parameters: `profile = \"{params['profile']}\"`, `device = \"{params['device']}\"`, "
+            f"`seed = {params['seed']}`) in {wall:.0f} s, at commit `{made_at}`, "
+            f"on {datetime.now(timezone.utc):%Y-%m-%d}.\n```")
+
+
+def _staged_entries(stage: Path, seed: dict) -> dict:
+    """The scorecard entries a chapter wrote into its staging folder (new or changed)."""
+    from ledlib import scorecard
+
+    card = scorecard.load(stage)
+    return {k: v for k, v in card.items() if seed.get(k) != v}
+
+
 def execute(src: Path, out: Path, params: dict) -> float:
+    """Execute one chapter; its notebook and its scorecard entries land together, only if
+    the execution succeeded (an interrupted or failed run leaves both as they were)."""
     import jupytext
     import nbformat
     import papermill
 
+    from ledlib import scorecard
+
     made_at = commit()  # the code that runs, not what the tree holds when it ends
     os.environ["LED_COMMIT"] = made_at  # the kernel inherits it: scorecard entries name this commit
+    os.environ["TQDM_DISABLE"] = "1"  # no progress bars written into the notebook (tqdm >= 4.66)
+    results = Path(params["results_dir"])
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     with tempfile.TemporaryDirectory() as tmp:
+        # the chapter records into a staging copy of the scorecard (it may read the others' entries)
+        stage = Path(tmp) / "results"
+        stage.mkdir()
+        seed = scorecard.load(results)
+        if seed:
+            (stage / scorecard.FILENAME).write_text(json.dumps(seed, indent=1, sort_keys=True) + "\n")
+        before = {p.name: p.stat().st_mtime_ns for p in stage.iterdir()}
         ipynb = Path(tmp) / f"{src.stem}.ipynb"
         nbformat.write(nb, ipynb)
         start = time.perf_counter()
         papermill.execute_notebook(str(ipynb), str(ipynb),
-                                   parameters={k: v for k, v in params.items() if k != "device_used"}, kernel_name="python3",
-                                   cwd=str(ROOT), progress_bar=False, log_output=False)
+                                   parameters={**{k: v for k, v in params.items() if k != "device_used"},
+                                               "results_dir": str(stage)},
+                                   kernel_name="python3", cwd=str(ROOT), progress_bar=False, log_output=False)
         wall = time.perf_counter() - start
         nb = nbformat.read(ipynb, as_version=4)
-    for cell in nb.cells:  # the reader sees the parameters cell, not papermill's copy of it
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.metadata["tags"] = cell.metadata["tags"] + ["remove-cell"]
-    stamp = (f"```{{admonition}} How this page was made\n:class: note\n"
-             f"Executed with the **{params['profile']}** profile on **{params['device_used']}** "
-             f"(seed {params['seed']}) in {wall:.0f} s, at commit `{made_at}`, "
-             f"on {datetime.now(timezone.utc):%Y-%m-%d}.\n```")
-    title_at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
-    nb.cells.insert(title_at + 1, nbformat.v4.new_markdown_cell(stamp))
-    nb.metadata["led"] = {"profile": params["profile"], "device": params["device_used"],
-                          "seed": params["seed"], "wall_time_s": round(wall, 1), "commit": made_at}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_suffix(".ipynb.tmp")
-    nbformat.write(nb, tmp_out)
-    os.replace(tmp_out, out)
+        quiet_outputs(nb)
+        for cell in nb.cells:
+            tags = cell.metadata.get("tags", [])
+            # the stamp states the parameters: papermill's copy and the defaults cell are hidden
+            if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+                cell.metadata["tags"] = tags + ["remove-cell"]
+            if "injected-parameters" in tags:  # it names the staging folder, not where results land
+                cell.source = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith("results_dir"))
+        title_at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+        nb.cells.insert(title_at + 1, nbformat.v4.new_markdown_cell(stamp_text(params, wall, made_at)))
+        nb.metadata["led"] = {"profile": params["profile"], "device": params["device_used"],
+                              "seed": params["seed"], "wall_time_s": round(wall, 1), "commit": made_at}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = out.with_suffix(".ipynb.tmp")
+        nbformat.write(nb, tmp_out)
+        try:
+            entries = _staged_entries(stage, seed)
+            if entries:
+                scorecard.merge(results, entries)
+            # other result files the chapter wrote (e.g. the introduction's headline) land too
+            for f in stage.iterdir():
+                if f.name != scorecard.FILENAME and not f.name.startswith(".") and f.is_file() \
+                        and before.get(f.name) != f.stat().st_mtime_ns:
+                    results.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(f, results / f".{f.name}.tmp")
+                    os.replace(results / f".{f.name}.tmp", results / f.name)
+            os.replace(tmp_out, out)
+        finally:
+            tmp_out.unlink(missing_ok=True)
     return wall
 
 
