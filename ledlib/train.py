@@ -27,9 +27,15 @@ MSE of the one-step prediction in the RNN's normalised latent units.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
+import json
 import math
+import os
 import random
+import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -38,15 +44,19 @@ import numpy as np
 import torch
 from tqdm import tqdm  # text bars: no ipywidgets needed in notebooks
 
+from . import _checks
+from ._checks import nonnegative_int
 from .configs import LEDConfig, TrainConfig
 from .device import resolve_device
 from .nn.autoencoder import Autoencoder
 from .nn.layers import randn
-from .nn.led import LED, atomic_torch_save
+from .nn.led import LED, ModelFileError, atomic_write_bytes
 from .nn.rnn import LatentRNN, detach_hidden
 
-__all__ = ["TrainResult", "TrainingDivergedError", "train_autoencoder", "train_rnn", "encode_trajectories",
-           "CHECKPOINT_FORMAT"]
+__all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
+           "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "FittedLED", "model_key",
+           "models_dir", "read_manifest", "save_checkpoint", "load_checkpoint", "Checkpointer", "EarlyStopping",
+           "EpochLoop", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "ledlib.train/1"
 _EVAL_BATCH = 256
@@ -115,9 +125,6 @@ def _set_rng_state(st: dict[str, Any], gens: dict[str, torch.Generator]) -> None
             except RuntimeError:  # a checkpoint older than generator_devices, from another device
                 pass
         # resumed on another kind of device: its stream cannot continue; reseed from it
-        import hashlib
-        import warnings
-
         warnings.warn(f"resuming a training checkpointed on {saved_on.get(k, 'another device')} on "
                       f"{g.device.type}: the {k!r} random stream is reseeded from the saved one (not "
                       "bitwise the uninterrupted run)", RuntimeWarning, stacklevel=3)
@@ -135,101 +142,276 @@ def _generators(seed: int, device: torch.device) -> dict[str, torch.Generator]:
 
 
 # ---------------------------------------------------------------------------------
-# the shared epoch loop
+# the shared epoch loop: checkpoints and early stopping as separate parts
 # ---------------------------------------------------------------------------------
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return seed
+    return nonnegative_int("seed", seed)
 
 
-def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, weight_decay: float,
-         train_epoch: Callable[[int, dict, torch.optim.Optimizer], float], validate: Callable[[], float],
-         gens: dict[str, torch.Generator], device: torch.device, seed: int,
-         checkpoint_dir, resume: bool, progress: bool, callback, extra: dict) -> TrainResult:
+class CheckpointError(ValueError):
+    """A checkpoint file is damaged, truncated or does not match its recorded checksum."""
+
+
+_INDEX = "checkpoints.json"  # sha256 of every checkpoint file of a folder that was written whole
+
+
+def _read_index(ckdir: Path) -> dict[str, list[str]]:
+    try:
+        index = json.loads((ckdir / _INDEX).read_text())
+        return index if isinstance(index, dict) else {}
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+
+
+def save_checkpoint(obj: dict, path: str | os.PathLike) -> None:
+    """Write a training checkpoint atomically and record its sha256 in the folder's
+    ``checkpoints.json`` (what :func:`load_checkpoint` verifies). For ``last.pt`` the previous
+    one is kept as ``prev.pt`` so that a damaged ``last.pt`` still leaves a good state.
+
+    Order (every step atomic): the new file is written to a temporary name; the index is
+    updated to know both the new and the current hashes; the current file becomes
+    ``prev.pt``; the new one is renamed into place. A kill between any two steps leaves at
+    least one file whose hash the index knows."""
+    path = Path(path)
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    blob = buf.getvalue()
+    digest = hashlib.sha256(blob).hexdigest()
+    ckdir = path.parent
+    ckdir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=ckdir, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_checkpoint_bytes(f, blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        index = _read_index(ckdir)
+        keep = index.get(path.name, [])[:1]  # the current file's hash (it becomes prev)
+        index[path.name] = [digest] + keep
+        if path.name == "last.pt":
+            index["prev.pt"] = keep
+        atomic_write_bytes(ckdir / _INDEX, json.dumps(index, indent=1).encode())
+        if path.name == "last.pt" and path.exists():
+            os.replace(path, ckdir / "prev.pt")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _write_checkpoint_bytes(f, blob: bytes) -> None:  # a seam for the fault tests (a kill mid-write)
+    f.write(blob)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """A checkpoint written by :func:`save_checkpoint`, verified against its folder's index;
+    :class:`CheckpointError` (naming the file) if it is damaged or unknown to the index."""
+    path = Path(path)
+    try:
+        blob = path.read_bytes()
+    except OSError as err:
+        raise CheckpointError(f"cannot read the checkpoint {path}: {err}") from err
+    if hashlib.sha256(blob).hexdigest() not in _read_index(path.parent).get(path.name, []):
+        raise CheckpointError(f"the checkpoint {path} does not match its recorded checksum "
+                              f"({_INDEX}): damaged, truncated or written by something else")
+    try:
+        return torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise CheckpointError(f"the checkpoint {path} cannot be read: {err}") from err
+
+
+def _set_aside(path: Path, why: str) -> None:
+    n = 0
+    while (aside := path.with_name(f"{path.name}.damaged-{n}")).exists():
+        n += 1
+    os.replace(path, aside)
+    warnings.warn(f"{why}; set aside as {aside.name}", RuntimeWarning, stacklevel=4)
+
+
+class Checkpointer:
+    """``last.pt`` (everything to resume: weights, optimiser, scheduler, random states,
+    history, early-stopping state) and ``best.pt`` (the best weights) in ``directory``,
+    checksummed. :meth:`resume_state` returns the newest good checkpoint: a damaged one
+    is set aside (renamed ``*.damaged-N``, with a warning) and the previous one is tried,
+    then nothing (training starts from scratch)."""
+
+    def __init__(self, directory, stage: str, config: dict, seed: int):
+        self.dir = Path(directory)
+        self.stage, self.config, self.seed = stage, config, seed
+        self.last = self.dir / "last.pt"
+
+    def resume_state(self) -> dict | None:
+        for path in (self.last, self.dir / "prev.pt"):
+            if not path.exists():
+                continue
+            try:
+                ck = load_checkpoint(path)
+            except CheckpointError as err:
+                _set_aside(path, str(err))
+                continue
+            if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT or ck.get("stage") != self.stage:
+                raise ValueError(f"{path} is not a {self.stage!r} training checkpoint")
+            if ck["config"] != self.config or ck["seed"] != self.seed:
+                raise ValueError(f"{path} was written with a different config or seed; "
+                                 "use another checkpoint_dir or resume=False")
+            return ck
+        return None
+
+    def last_good_model(self) -> dict | None:
+        try:
+            return load_checkpoint(self.last)["model"] if self.last.exists() else None
+        except CheckpointError:
+            return None
+
+    def save_best(self, epoch: int, val_loss: float, state: dict) -> None:
+        save_checkpoint({"format": CHECKPOINT_FORMAT, "stage": self.stage, "epoch": epoch, "val_loss": val_loss,
+                         "model": state}, self.dir / "best.pt")
+
+    def save_last(self, state: dict) -> None:
+        save_checkpoint({"format": CHECKPOINT_FORMAT, "stage": self.stage, "config": self.config,
+                         "seed": self.seed, **state}, self.last)
+
+
+class EarlyStopping:
+    """Keeps the best validation loss, its epoch and weights; ``stop`` after ``patience``
+    epochs without an improvement. An improvement is ``val < best * (1 - rel_tol)``
+    (``rel_tol=0``: any decrease)."""
+
+    def __init__(self, patience: int, rel_tol: float = 0.0):
+        self.patience, self.rel_tol = patience, rel_tol
+        self.best_val, self.best_epoch, self.bad_epochs, self.best_state = math.inf, -1, 0, None
+
+    def update(self, epoch: int, val_loss: float, module: torch.nn.Module) -> bool:
+        if val_loss < self.best_val * (1 - self.rel_tol):
+            self.best_val, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
+            self.best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            return True
+        self.bad_epochs += 1
+        return False
+
+    @property
+    def stop(self) -> bool:
+        return self.bad_epochs >= self.patience
+
+    def state(self) -> dict:
+        return {"best_val": self.best_val, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+                "best_state": self.best_state}
+
+    def restore(self, ck: dict) -> None:
+        self.best_val, self.best_epoch, self.bad_epochs = ck["best_val"], ck["best_epoch"], ck["bad_epochs"]
+        self.best_state = ck["best_state"]
+
+
+@dataclass
+class EpochLoop:
+    """What one training needs beyond its two functions: ``train_epoch(epoch, gens, opt)``
+    returns the training loss, ``validate()`` the validation loss. ``diverge``: ``"raise"``
+    (a non-finite loss raises :class:`TrainingDivergedError`, the module back at the last
+    checkpointed weights) or ``"continue"`` (it counts as an epoch without improvement)."""
+
+    stage: str
+    module: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    stopper: EarlyStopping
+    max_epochs: int
+    gens: dict = field(default_factory=dict)
+    checkpointer: Checkpointer | None = None
+    device: str = "cpu"
+    diverge: str = "raise"
+    progress: bool = False
+    callback: Callable[[int, dict], None] | None = None
+
+    def run(self, train_epoch, validate, resume: bool = False) -> dict[str, list]:
+        """Train to early stopping or ``max_epochs``; the module ends with the best weights."""
+        history = {"epoch": [], "train_loss": [], "val_loss": [], "lr": [], "epoch_time_s": [], "device": []}
+        start, finished = 0, False
+        ck = self.checkpointer.resume_state() if (resume and self.checkpointer is not None) else None
+        if ck is not None:
+            # on the CPU: random states stay CPU tensors; weights and Adam moments are
+            # copied onto the model's device by load_state_dict
+            self.module.load_state_dict(ck["model"])
+            self.optimizer.load_state_dict(ck["optimizer"])
+            self.scheduler.load_state_dict(ck["scheduler"])
+            _set_rng_state(ck["rng"], self.gens)
+            history = ck["history"]
+            # where each epoch ran (a training may move between machines); older checkpoints lack it
+            history.setdefault("device", ["unrecorded"] * len(history["epoch"]))
+            self.stopper.restore(ck)
+            finished, start = ck["finished"], ck["epoch"] + 1
+        bar = tqdm(total=self.max_epochs, initial=start, desc=self.stage, unit="epoch", disable=not self.progress,
+                   leave=False)
+        try:
+            for epoch in (range(start, self.max_epochs) if not finished else ()):
+                if self._epoch(epoch, train_epoch, validate, history, bar):
+                    break
+        finally:
+            bar.close()
+        if self.stopper.best_state is not None:
+            self.module.load_state_dict(self.stopper.best_state)
+        self.module.eval()
+        return history
+
+    def _epoch(self, epoch, train_epoch, validate, history, bar) -> bool:
+        t0 = time.perf_counter()
+        self.module.train()
+        train_loss = float(train_epoch(epoch, self.gens, self.optimizer))
+        self.module.eval()
+        val_loss = float(validate()) if (math.isfinite(train_loss) or self.diverge != "raise") else math.nan
+        if self.diverge == "raise" and not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+            self._diverged(epoch, train_loss, val_loss)
+        self.scheduler.step(val_loss)
+        if self.stopper.update(epoch, val_loss, self.module) and self.checkpointer is not None:
+            self.checkpointer.save_best(epoch, val_loss, self.stopper.best_state)
+        lr = self.optimizer.param_groups[0]["lr"]
+        for k, v in (("epoch", epoch), ("train_loss", train_loss), ("val_loss", val_loss), ("lr", lr),
+                     ("epoch_time_s", time.perf_counter() - t0), ("device", str(self.device))):
+            history[k].append(v)
+        finished = self.stopper.stop or epoch == self.max_epochs - 1
+        if self.checkpointer is not None:
+            self.checkpointer.save_last({
+                "epoch": epoch, "model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "rng": _rng_state(self.gens), "history": history,
+                **self.stopper.state(), "finished": finished})
+        bar.update(1)
+        bar.set_postfix(train=f"{train_loss:.3e}", val=f"{val_loss:.3e}", lr=f"{lr:.1e}")
+        if self.callback is not None:
+            self.callback(epoch, history)
+        return finished
+
+    def _diverged(self, epoch, train_loss, val_loss):
+        last = self.checkpointer.last if self.checkpointer is not None else None
+        good = self.checkpointer.last_good_model() if self.checkpointer is not None else None
+        if good is not None:  # back to the last good weights
+            self.module.load_state_dict(good)
+        raise TrainingDivergedError(
+            f"{self.stage} training diverged at epoch {epoch}: train loss {train_loss}, val loss {val_loss}"
+            + (f"; the last good checkpoint is {last}" if last is not None else ""),
+            epoch, str(last) if last is not None else None)
+
+
+def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, train_epoch, validate, gens, device,
+         seed: int, *, checkpoint_dir=None, resume: bool = False, progress: bool = True, callback=None,
+         extra: dict | None = None) -> TrainResult:
+    """One stage with the tables' optimiser (Adam, ReduceLROnPlateau) and early stopping."""
     params = [p for p in module.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=weight_decay)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=cfg.lr_factor,
                                                        patience=cfg.lr_patience, min_lr=cfg.min_lr)
-    history: dict[str, list] = {"epoch": [], "train_loss": [], "val_loss": [], "lr": [], "epoch_time_s": [],
-                                "device": []}
-    best_val, best_epoch, bad_epochs, start, finished = math.inf, -1, 0, 0, False
-    best_state = None
-    ckdir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    last_path = ckdir / "last.pt" if ckdir is not None else None
-    cfg_dict = dataclasses.asdict(cfg)
-
-    if resume and last_path is not None and last_path.exists():
-        # on the CPU: random states must stay CPU tensors; weights and Adam moments are
-        # copied onto the model's device by load_state_dict
-        ck = torch.load(last_path, map_location="cpu", weights_only=True)
-        if ck.get("format") != CHECKPOINT_FORMAT or ck.get("stage") != stage:
-            raise ValueError(f"{last_path} is not a {stage!r} training checkpoint")
-        if ck["config"] != cfg_dict or ck["seed"] != seed:
-            raise ValueError(f"{last_path} was written with a different config or seed; "
-                             "use another checkpoint_dir or resume=False")
-        module.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        _set_rng_state(ck["rng"], gens)
-        history = ck["history"]
-        # where each epoch ran (a training may move between machines); older checkpoints lack it
-        history.setdefault("device", ["unrecorded"] * len(history["epoch"]))
-        best_val, best_epoch, bad_epochs = ck["best_val"], ck["best_epoch"], ck["bad_epochs"]
-        best_state, finished = ck["best_state"], ck["finished"]
-        start = ck["epoch"] + 1
-
-    bar = tqdm(total=cfg.max_epochs, initial=start, desc=stage, unit="epoch", disable=not progress, leave=False)
-    for epoch in (range(start, cfg.max_epochs) if not finished else ()):
-        t0 = time.perf_counter()
-        module.train()
-        train_loss = float(train_epoch(epoch, gens, opt))
-        module.eval()
-        val_loss = float(validate()) if math.isfinite(train_loss) else math.nan
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-            if last_path is not None and last_path.exists():  # back to the last good weights
-                module.load_state_dict(torch.load(last_path, map_location="cpu", weights_only=True)["model"])
-            bar.close()
-            raise TrainingDivergedError(
-                f"{stage} training diverged at epoch {epoch}: train loss {train_loss}, val loss {val_loss}"
-                + (f"; the last good checkpoint is {last_path}" if last_path is not None else ""),
-                epoch, str(last_path) if last_path is not None else None)
-        sched.step(val_loss)
-        if val_loss < best_val:
-            best_val, best_epoch, bad_epochs = val_loss, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-            if ckdir is not None:
-                atomic_torch_save({"format": CHECKPOINT_FORMAT, "stage": stage, "epoch": epoch,
-                                   "val_loss": val_loss, "model": best_state}, ckdir / "best.pt")
-        else:
-            bad_epochs += 1
-        for k, v in (("epoch", epoch), ("train_loss", train_loss), ("val_loss", val_loss),
-                     ("lr", opt.param_groups[0]["lr"]), ("epoch_time_s", time.perf_counter() - t0),
-                     ("device", str(device))):
-            history[k].append(v)
-        finished = bad_epochs >= cfg.patience or epoch == cfg.max_epochs - 1
-        if last_path is not None:
-            atomic_torch_save({
-                "format": CHECKPOINT_FORMAT, "stage": stage, "config": cfg_dict, "seed": seed,
-                "epoch": epoch, "model": module.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "rng": _rng_state(gens), "history": history,
-                "best_val": best_val, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
-                "best_state": best_state, "finished": finished}, last_path)
-        bar.update(1)
-        bar.set_postfix(train=f"{train_loss:.3e}", val=f"{val_loss:.3e}", lr=f"{opt.param_groups[0]['lr']:.1e}")
-        if callback is not None:
-            callback(epoch, history)
-        if finished:
-            break
-    bar.close()
-    if best_state is not None:
-        module.load_state_dict(best_state)
-    module.eval()
-    return TrainResult(stage=stage, history=history, best_epoch=best_epoch, best_val_loss=best_val,
-                       epochs_run=len(history["epoch"]), stopped_early=bad_epochs >= cfg.patience,
+    ckpt = (Checkpointer(checkpoint_dir, stage, dataclasses.asdict(cfg), seed)
+            if checkpoint_dir is not None else None)
+    loop = EpochLoop(stage, module, opt, sched, EarlyStopping(cfg.patience), cfg.max_epochs, gens, ckpt,
+                     str(device), "raise", progress, callback)
+    history = loop.run(train_epoch, validate, resume=resume)
+    stop = loop.stopper
+    return TrainResult(stage=stage, history=history, best_epoch=stop.best_epoch, best_val_loss=stop.best_val,
+                       epochs_run=len(history["epoch"]), stopped_early=stop.stop,
                        wall_time_s=float(sum(history["epoch_time_s"])),
                        device="+".join(dict.fromkeys(history["device"])) or str(device), seed=seed,
-                       checkpoint_dir=str(ckdir) if ckdir is not None else None, extra=extra)
+                       checkpoint_dir=str(checkpoint_dir) if checkpoint_dir is not None else None,
+                       extra=extra or {})
 
 
 def _stage_config(config, which: str) -> TrainConfig:
@@ -240,9 +422,14 @@ def _stage_config(config, which: str) -> TrainConfig:
     return config
 
 
+def _writable(x: np.ndarray) -> np.ndarray:
+    """A contiguous array torch may wrap (cached datasets are read-only: copy those)."""
+    return np.ascontiguousarray(x) if x.flags.writeable else np.array(x, order="C")
+
+
 def _to_tensor(name: str, x, device: torch.device) -> torch.Tensor:
     if isinstance(x, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x))
+        x = torch.from_numpy(_writable(x))
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
     x = x.to(device=device, dtype=torch.float32)
@@ -338,9 +525,9 @@ def train_autoencoder(model, train_data, val_data, config, checkpoint_dir=None, 
             total += loss.item() * xb.shape[0]
         return total / xva.shape[0]
 
-    return _fit(
-        "autoencoder", ae, cfg, cfg.weight_decay, train_epoch, validate, gens, dev, seed, checkpoint_dir,
-        resume, progress, callback, {"n_train": int(n), "n_val": int(xva.shape[0])})
+    return _fit("autoencoder", ae, cfg, train_epoch, validate, gens, dev, seed, checkpoint_dir=checkpoint_dir,
+                resume=resume, progress=progress, callback=callback,
+                extra={"n_train": int(n), "n_val": int(xva.shape[0])})
 
 
 
@@ -442,9 +629,9 @@ def train_rnn(model, latent_train, latent_val, config, checkpoint_dir=None, seed
                 count += err.numel()
         return sq / count
 
-    return _fit("rnn", rnn, cfg, cfg.weight_decay, train_epoch, validate, _generators(seed, dev), dev, seed,
-                checkpoint_dir, resume, progress, callback,
-                {"n_traj": int(n_traj), "T": int(T), "transitions_per_chunk": int(P), "windows_per_chunk": n_win,
+    return _fit("rnn", rnn, cfg, train_epoch, validate, _generators(seed, dev), dev, seed,
+                checkpoint_dir=checkpoint_dir, resume=resume, progress=progress, callback=callback,
+                extra={"n_traj": int(n_traj), "T": int(T), "transitions_per_chunk": int(P), "windows_per_chunk": n_win,
                  "chunks_per_epoch": int(n_chunks), "n_val_chunks": int(val_chunks.shape[0])})
 
 
@@ -459,7 +646,8 @@ def encode_trajectories(led: LED, states, *, scaled: bool = False, batch_size: i
         raise TypeError(f"led must be an LED, got {type(led).__name__}")
     if device is not None:
         led.to(resolve_device(device))
-    x = states if isinstance(states, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(states))
+    batch_size = _checks.positive("batch_size", batch_size, integer=True)
+    x = states if isinstance(states, torch.Tensor) else torch.from_numpy(_writable(np.asarray(states)))
     k = len(led.obs_shape)
     if x.ndim != k + 2:
         raise ValueError(f"states must have shape (n_traj, T, *obs_shape) with obs_shape of {k} axes, "
@@ -475,7 +663,11 @@ def encode_trajectories(led: LED, states, *, scaled: bool = False, batch_size: i
 # ---------------------------------------------------------------------------------
 @dataclass
 class FittedLED:
-    """A trained LED with the data it was trained on and both training records."""
+    """A trained LED with the data it was trained on and both training records.
+
+    ``path``: the model's weights file (in the cache, or in the shipped ``models/``);
+    ``from_cache``: ``True`` when nothing was trained (found shipped or cached);
+    ``source``: ``"shipped"``, ``"cache"`` or ``"trained"``."""
 
     led: LED
     dataset: Any  # ledlib.data.Dataset
@@ -483,19 +675,157 @@ class FittedLED:
     rnn: dict[str, Any]  # ... of the RNN stage
     path: Path
     from_cache: bool
+    source: str = "trained"
 
 
-def model_key(config, dataset_key: str, seed: int) -> str:
-    """Hash of what a trained model is (config, data, seed, code version). The device and
-    torch build it was trained with are not in it, so that a model trained on a GPU machine
-    (``scripts/pretrain.py``) is found by a chapter run elsewhere; the training record keeps
-    both (``device``, ``torch``)."""
-    import hashlib
-    import json
+KEY_VERSION = 4  # bump when training changes what a key's weights are
 
-    payload = json.dumps({"config": config.to_dict(), "data": dataset_key, "seed": seed, "version": 3},
-                         sort_keys=True, default=str)
+
+def model_key(config, data_hash: str, seed: int, stage: str = "led") -> str:
+    """Hash of what a trained model is: its configuration, the content hash of its data
+    (:func:`ledlib.data.content_hash`), the seed, the stage and the code version; never a
+    name. The device and torch build are not in it, so that a model trained on a GPU
+    machine (``scripts/pretrain.py``) is found by a chapter run elsewhere; the training
+    record keeps both (``device``, ``torch``)."""
+    if not isinstance(data_hash, str) or not data_hash:
+        raise TypeError(f"data_hash must be a non-empty str (ledlib.data.content_hash), got {data_hash!r}")
+    payload = json.dumps({"config": config.to_dict(), "data": data_hash, "seed": seed, "stage": stage,
+                          "version": KEY_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _safe(part) -> str:
+    """A name as a harmless file-name part: letters, digits, ``_``, ``-`` (others become ``_``)."""
+    s = "".join(c if (c.isascii() and (c.isalnum() or c in "_-")) else "_" for c in str(part))[:48]
+    return s or "_"
+
+
+def _inside(root: Path, path: Path) -> Path:
+    """``path`` if it resolves inside ``root``, else a ValueError (no name leaves the cache)."""
+    root_r, path_r = root.resolve(), path.resolve()
+    if root_r != path_r and root_r not in path_r.parents:
+        raise ValueError(f"refusing a model path outside the cache {root_r}: {path_r}")
+    return path
+
+
+def _cache_root(cache) -> Path:
+    from . import data as _data
+
+    return _data.cache_dir(None if cache == "" else cache)  # "" means the default cache, as in the chapters
+
+
+def _dataset_hash(dataset) -> str:
+    from . import data as _data
+
+    return _data.content_hash(dataset)
+
+
+def _cache_paths(cache, config, dataset, seed: int, stage: str) -> tuple[Path, Path]:
+    """The model stem (``<stem>.safetensors`` + ``<stem>.json``, the training record inside)
+    and the checkpoint folder of one cached training. Names are sanitised and the paths
+    checked to lie inside ``<cache>/models``."""
+    key = model_key(config, _dataset_hash(dataset), seed, stage or "led")
+    parts = [_safe(config.system), _safe(config.profile)] + ([_safe(stage)] if stage else []) + [key]
+    root = _cache_root(cache) / "models"
+    stem = "-".join(parts)
+    return _inside(root, root / stem), _inside(root, root / f"{stem}-checkpoints")
+
+
+# -- shipped models: <repo>/models (or $LED_MODELS_DIR) with manifest.json ----------------
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "ledlib.models/1"
+
+
+def models_dir(path=None) -> Path:
+    """The shipped models: ``path``, else ``$LED_MODELS_DIR``, else ``<repo>/models``."""
+    if path is None:
+        path = os.environ.get("LED_MODELS_DIR") or Path(__file__).resolve().parent.parent / "models"
+    return Path(path)
+
+
+def read_manifest(root=None) -> dict:
+    """The manifest of the shipped models (``{"format", "models": {key: entry}}``); an
+    empty one if there is none. A damaged manifest is warned about and ignored."""
+    root = models_dir(root)
+    path = root / MANIFEST
+    if not path.exists():
+        return {"format": MANIFEST_FORMAT, "models": {}}
+    try:
+        manifest = json.loads(path.read_text())
+        if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("models"), dict):
+            raise ValueError(f"not a {MANIFEST_FORMAT} manifest")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError) as err:
+        warnings.warn(f"ignoring the shipped-models manifest {path}: {err}", RuntimeWarning, stacklevel=2)
+        return {"format": MANIFEST_FORMAT, "models": {}}
+    return manifest
+
+
+def _load_shipped(key: str, device) -> tuple[LED, dict, Path] | None:
+    """The shipped model of ``key`` if the manifest lists it and its files match the
+    manifest's checksums; a damaged one is warned about (with its path) and not used."""
+    from .nn.led import model_files, sha256_file
+
+    root = models_dir()
+    entry = read_manifest(root)["models"].get(key)
+    if entry is None:
+        return None
+    weights, sidecar = model_files(_inside(root, root / entry["file"]))
+    try:
+        for path, want in ((weights, entry.get("sha256")), (sidecar, entry.get("sidecar_sha256"))):
+            if not path.exists() or sha256_file(path) != want:
+                raise ModelFileError(f"the shipped model file {path} is missing or does not match the checksum "
+                                     f"in {root / MANIFEST}", path)
+        led = LED.load(weights, device=resolve_device(device))
+    except ModelFileError as err:
+        warnings.warn(f"{err}; not using it", RuntimeWarning, stacklevel=3)
+        return None
+    return led, led.train_record or entry.get("train_record") or {}, weights
+
+
+def _load_cached(stem: Path, device) -> tuple[LED | None, dict | None]:
+    """The cached model at ``stem`` and its record; a damaged entry is warned about (with
+    its path), moved aside and reported as missing, so that it is rebuilt."""
+    from .nn.led import model_files
+
+    weights, sidecar = model_files(stem)
+    if not (weights.exists() or sidecar.exists()):
+        return None, None
+    try:
+        led = LED.load(stem, device=resolve_device(device))
+        if led.train_record is None:
+            raise ModelFileError(f"{sidecar} holds no training record", sidecar)
+    except ModelFileError as err:
+        warnings.warn(f"damaged cache entry: {err}; rebuilding it", RuntimeWarning, stacklevel=3)
+        for f in (weights, sidecar):
+            if f.exists():
+                os.replace(f, f.with_name(f.name + ".damaged"))
+        return None, None
+    return led, led.train_record
+
+
+def _load_or_train(stem: Path, key: str, device, train, data_hash: str) -> tuple[LED, dict, Path, str]:
+    """The model of ``key``: shipped (``models/``), else cached at ``stem``, else
+    ``train()``'s ``(led, record)``, saved there. A lock beside the model makes a second
+    process asking for the same model wait and then load it, rather than train it again
+    into the same checkpoints. Returns (led, record, path, source)."""
+    from .data import file_lock
+    from .nn.led import model_files
+
+    shipped = _load_shipped(key, device)
+    if shipped is not None:
+        return (*shipped, "shipped")
+    weights = model_files(stem)[0]
+    led, info = _load_cached(stem, device)
+    if led is not None:
+        return led, info, weights, "cache"
+    with file_lock(stem.with_name(f".{stem.name}.lock")):
+        led, info = _load_cached(stem, device)
+        if led is not None:
+            return led, info, weights, "cache"
+        led, info = train()
+        led.data_hash, led.train_record = data_hash, info
+        led.save(stem)
+    return led, info, weights, "trained"
 
 
 def _new_led(config, scaler, seed: int) -> LED:
@@ -505,59 +835,32 @@ def _new_led(config, scaler, seed: int) -> LED:
         return LED(config, scaler=scaler)
 
 
-def _cache_paths(cache, config, dataset, seed: int, stage: str) -> tuple[Path, Path, Path]:
-    """Model file, training record and checkpoint folder of one cached training."""
-    from . import data as _data
-
-    key = model_key(config, dataset.spec.key(), seed)
-    stem = f"{config.system}-{config.profile}-{stage}-{key}" if stage else f"{config.system}-{config.profile}-{key}"
-    root = _data.cache_dir(cache) / "models"
-    return root / f"{stem}.pt", root / f"{stem}.json", root / f"{stem}-checkpoints"
-
-
-def _save_record(path: Path, record: dict) -> None:
-    import json
-
-    from .data import atomic_write
-
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(record, default=str)))
+def _check_dataset(dataset) -> None:
+    for attr in ("train", "val", "scaler"):
+        try:
+            getattr(dataset, attr)
+        except (AttributeError, KeyError) as err:
+            raise TypeError("dataset must be a ledlib.data.Dataset with train and val splits and a scaler "
+                            f"(from data.load, data.generate or data.from_arrays), got {type(dataset).__name__} "
+                            f"without {attr!r}") from err
 
 
-def _load_cached(path: Path, record: Path, device):
-    import json
-
-    if path.exists() and record.exists():
-        return LED.load(path, map_location=resolve_device(device)), json.loads(record.read_text())
-    return None, None
-
-
-def _load_or_train(path: Path, record: Path, device, train) -> tuple[LED, dict, bool]:
-    """The LED cached at ``path`` with its record, else ``train()``'s ``(led, record)``,
-    saved there; the flag says whether it came from the cache. A lock beside the model
-    makes a second process asking for the same model wait and then load it, rather than
-    train it again into the same checkpoints."""
-    from .data import file_lock
-
-    led, info = _load_cached(path, record, device)
-    if led is not None:
-        return led, info, True
-    with file_lock(path.with_name(f".{path.name}.lock")):
-        led, info = _load_cached(path, record, device)
-        if led is not None:
-            return led, info, True
-        led, info = train()
-        led.save(path)
-        _save_record(record, info)
-    return led, info, False
+def _check_config(config) -> None:
+    if not isinstance(config, LEDConfig):
+        raise TypeError(f"config must be a ledlib.configs.LEDConfig (e.g. configs.template(...)), "
+                        f"got {type(config).__name__}")
 
 
 def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str = "auto",
                     progress: bool = True) -> tuple[LED, dict]:
     """The autoencoder stage of ``config`` alone (e.g. for a latent-dimension study), trained
-    once on ``dataset`` and then loaded from the cache. Returns the LED (its RNN untrained)
-    and the training record."""
+    once on ``dataset`` and then loaded (shipped models first, then the cache). Returns the
+    LED (its RNN untrained) and the training record."""
     seed = _check_seed(seed)
-    path, record, ckpt = _cache_paths(cache, config, dataset, seed, "ae")
+    _check_config(config)
+    _check_dataset(dataset)
+    stem, ckpt = _cache_paths(cache, config, dataset, seed, "ae")
+    data_hash = _dataset_hash(dataset)
 
     def train():
         led = _new_led(config, dataset.scaler, seed)
@@ -565,7 +868,7 @@ def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str =
                                    device=device, progress=progress, resume=True, scaled=False)
         return led, result.to_dict()
 
-    led, info, _ = _load_or_train(path, record, device, train)
+    led, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, "ae"), device, train, data_hash)
     return led, info
 
 
@@ -573,18 +876,21 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
             progress: bool = True) -> tuple[LED, dict]:
     """A new LED with ``led``'s (trained) autoencoder and a latent RNN of ``rnn_config``
     (an :class:`~ledlib.configs.RNNConfig`; the RNN schedule stays ``led``'s), trained
-    once on the encoded ``dataset`` and then loaded from the cache. Returns the LED and
-    the RNN training record."""
+    once on the encoded ``dataset`` and then loaded (shipped, then cached). Returns the LED
+    and the RNN training record."""
     seed = _check_seed(seed)
+    if not isinstance(led, LED):
+        raise TypeError(f"led must be an LED, got {type(led).__name__}")
+    _check_dataset(dataset)
     config = led.config.replace(rnn=rnn_config)
     # the autoencoder's weights are part of what the RNN is trained on: key them too
-    import hashlib
-
     digest = hashlib.sha256()
     for name, tensor in led.autoencoder.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().numpy().tobytes())
-    path, record, ckpt = _cache_paths(cache, config, dataset, seed, f"rnn-{digest.hexdigest()[:8]}")
+    stage = f"rnn-{digest.hexdigest()[:8]}"
+    stem, ckpt = _cache_paths(cache, config, dataset, seed, stage)
+    data_hash = _dataset_hash(dataset)
 
     def train():
         other = _new_led(config, dataset.scaler, seed)
@@ -593,27 +899,27 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
         result = train_rnn(other, *z, config, ckpt, seed=seed, device=device, progress=progress, resume=True)
         return other, result.to_dict()
 
-    other, info, _ = _load_or_train(path, record, device, train)
+    other, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, stage), device, train, data_hash)
     return other, info
 
 
-def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,
-            device: str = "auto", progress: bool = True) -> FittedLED:
-    """Train LED on ``system``'s dataset in the paper's two stages, or load it if cached.
+def fit(dataset, config, *, cache=None, seed: int = 0, device: str = "auto", progress: bool = True) -> FittedLED:
+    """Train LED on ``dataset`` with ``config`` in the paper's two stages, or load it.
 
-    ``config`` defaults to ``ledlib.configs.get(system, profile)`` and ``dataset`` to
-    ``ledlib.data.load(system, profile)``. The model is saved under
-    ``<cache>/models/<system>-<profile>-<key>.pt`` (key: config, data, seed), together with
-    both training records; per-epoch checkpoints live beside it, so an interrupted
-    training resumes where it stopped. The initial weights are drawn from ``seed``.
+    Any system's data (``data.load``, ``data.generate``, ``data.from_arrays``) and any
+    :class:`~ledlib.configs.LEDConfig` (``configs.template``, ``configs.get``). The model is
+    found by its key (:func:`model_key`: config, data content, seed): first among the shipped
+    models (``models/`` or ``$LED_MODELS_DIR``), then in ``<cache>/models/`` (a portable
+    model file with both training records), else trained there with per-epoch checkpoints,
+    so that an interrupted training resumes where it stopped. Initial weights are drawn
+    from ``seed``.
     """
-    from . import configs as _configs
-    from . import data as _data
-
     seed = _check_seed(seed)
-    config = config if config is not None else _configs.get(system, profile)
-    dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
-    path, record, ckpt = _cache_paths(cache, config, dataset, seed, "")
+    _check_config(config)
+    _check_dataset(dataset)
+    resolve_device(device)
+    stem, ckpt = _cache_paths(cache, config, dataset, seed, "")
+    data_hash = _dataset_hash(dataset)
 
     def train():
         led = _new_led(config, dataset.scaler, seed)
@@ -625,5 +931,23 @@ def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, c
                         progress=progress, resume=True)
         return led, {"ae": ae.to_dict(), "rnn": rnn.to_dict()}
 
-    led, info, from_cache = _load_or_train(path, record, device, train)
-    return FittedLED(led, dataset, info["ae"], info["rnn"], path, from_cache=from_cache)
+    led, info, path, source = _load_or_train(stem, model_key(config, data_hash, seed), device, train, data_hash)
+    return FittedLED(led, dataset, info.get("ae", {}), info.get("rnn", {}), path, from_cache=source != "trained",
+                     source=source)
+
+
+def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,
+            device: str = "auto", progress: bool = True) -> FittedLED:
+    """The paper's entry point: :func:`fit` on ``system``'s dataset and configuration.
+
+    ``config`` defaults to ``ledlib.configs.get(system, profile)`` and ``dataset`` to
+    ``ledlib.data.load(system, profile)``; for any other system call :func:`fit` with
+    ``data.generate``/``data.from_arrays`` and ``configs.template``.
+    """
+    from . import configs as _configs
+    from . import data as _data
+
+    seed = _check_seed(seed)
+    config = config if config is not None else _configs.get(system, profile)
+    dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
+    return fit(dataset, config, cache=cache, seed=seed, device=device, progress=progress)

@@ -38,8 +38,9 @@ def test_fit_led_trains_once_then_loads_the_same_model(tmp_path, tiny_ks):
 
 def test_a_different_seed_or_config_is_a_different_model(tmp_path, tiny_ks):
     ds, cfg = tiny_ks
-    keys = {train.model_key(cfg, ds.spec.key(), 0), train.model_key(cfg, ds.spec.key(), 1),
-            train.model_key(dataclasses.replace(cfg, ae=dataclasses.replace(cfg.ae, d_z=4)), ds.spec.key(), 0)}
+    h = data.content_hash(ds)
+    keys = {train.model_key(cfg, h, 0), train.model_key(cfg, h, 1),
+            train.model_key(dataclasses.replace(cfg, ae=dataclasses.replace(cfg.ae, d_z=4)), h, 0)}
     assert len(keys) == 3
 
 
@@ -75,18 +76,20 @@ def test_a_second_caller_waits_for_a_training_in_progress_and_then_loads_it(tmp_
     import threading
 
     ds, cfg = tiny_ks
-    path, record, _ = train._cache_paths(tmp_path, cfg, ds, 0, "")
+    from ledlib.nn.led import model_files
+
+    stem, _ = train._cache_paths(tmp_path, cfg, ds, 0, "")
     second = {}
     waiter = threading.Thread(target=lambda: second.setdefault(
         "fit", train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path, progress=False, device="cpu")))
-    with data.file_lock(path.with_name(f".{path.name}.lock")):  # a training in progress
+    with data.file_lock(stem.with_name(f".{stem.name}.lock")):  # a training in progress
         waiter.start()
         waiter.join(timeout=1.0)
         assert waiter.is_alive(), "the second caller did not wait for the lock"
         done = train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path / "elsewhere", progress=False,
                              device="cpu")
-        shutil.copy(done.path, path)
-        shutil.copy(done.path.with_suffix(".json"), record)
+        for src, dst in zip(model_files(done.path), model_files(stem)):
+            shutil.copy(src, dst)
     waiter.join(timeout=60)
     assert not waiter.is_alive() and second["fit"].from_cache
     x = torch.as_tensor(ds.test.states[0, :5])

@@ -13,7 +13,7 @@ from ledlib import configs
 from ledlib.configs import AutoencoderConfig, TrainConfig
 from ledlib.device import resolve_device
 from ledlib.nn import LED, LatentRNN, build_autoencoder
-from ledlib.train import TrainingDivergedError, encode_trajectories, train_autoencoder, train_rnn
+from ledlib.train import TrainingDivergedError, encode_trajectories, save_checkpoint, train_autoencoder, train_rnn
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +116,7 @@ def test_resume_of_a_checkpoint_from_another_device(tmp_path, named):
     else:
         del ck["rng"]["generator_devices"]
         del ck["history"]["device"]
-    torch.save(ck, tmp_path / "last.pt")
+    save_checkpoint(ck, tmp_path / "last.pt")  # an edited checkpoint is written with its checksum
     runs = []
     for _ in range(2):
         torch.manual_seed(0)
@@ -124,7 +124,7 @@ def test_resume_of_a_checkpoint_from_another_device(tmp_path, named):
         with pytest.warns(RuntimeWarning, match="reseeded"):
             runs.append(train_autoencoder(again, xtr, xva, cfg, tmp_path, seed=3, progress=False, device="cpu",
                                           resume=True))
-        torch.save(ck, tmp_path / "last.pt")  # the same starting point for the second resume
+        save_checkpoint(ck, tmp_path / "last.pt")  # the same starting point for the second resume
     assert runs[0].history["epoch"] == list(range(4))
     done = len(ck["history"]["epoch"])  # epochs before the interruption are kept as they were
     assert 0 < done < 4 and runs[0].history["train_loss"][:done] == ck["history"]["train_loss"]

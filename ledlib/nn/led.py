@@ -81,7 +81,7 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
 
 def _as_tensor(x, like: torch.Tensor) -> torch.Tensor:
     if isinstance(x, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x))
+        x = torch.from_numpy(np.ascontiguousarray(x) if x.flags.writeable else np.array(x, order="C"))
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor or numpy array, got {type(x).__name__}")
     return x.to(device=like.device, dtype=like.dtype)
@@ -189,6 +189,8 @@ class LED(nn.Module):
         """``x (B, *obs_shape)`` (particles: any ``N``) -> ``z (B, d_z)``; VAE: the mean unless ``sample``."""
         x = _as_tensor(x, self.scale_a)
         self._check_obs(x)
+        if not bool(torch.isfinite(x).all()):  # NaN/inf would give NaN latents silently
+            raise ValueError("x contains NaN or infinite values")
         x = x if scaled else self.scale(x)
         return self.autoencoder.encode(x, sample=sample, generator=generator)
 
