@@ -243,6 +243,8 @@ class Checkpointer:
         self.last = self.dir / "last.pt"
 
     def resume_state(self) -> dict | None:
+        for tmp in self.dir.glob(".*.pt.*.tmp"):  # left by a process killed mid-write
+            tmp.unlink(missing_ok=True)
         for path in (self.last, self.dir / "prev.pt"):
             if not path.exists():
                 continue
