@@ -10,8 +10,10 @@ Configurations are frozen dataclasses validated at construction:
 - :class:`TrainConfig`: optimiser and schedule of one training stage.
 - :class:`LEDConfig`: all of the above for one system.
 
-``get(system, profile)`` returns the configuration the paper picked (``"paper"``) or a
-small ``"quick"`` one that trains in seconds on a CPU. ``TABLES`` holds the grids of
+:func:`template` gives a configuration for any system by size (``"quick"``, ``"medium"``,
+``"paper"``). ``get(system, profile)`` returns the configuration the paper picked for one
+of its systems (``"paper"``) or a small ``"quick"`` one (the default) that trains in
+seconds on a CPU; those live in :mod:`ledlib.paper`. ``TABLES`` holds the grids of
 Tables 1–8 as printed in the paper and :func:`render_table` renders them as markdown.
 """
 
@@ -24,15 +26,15 @@ from numbers import Integral, Real
 from typing import Any
 
 from ._checks import int_at_least as _int
+from ._checks import real_in as _real
+from ._checks import safe_name as _safe_name
 
 __all__ = [
     "AutoencoderConfig", "RNNConfig", "TrainConfig", "LEDConfig", "PaperTable", "TableRow",
-    "TABLES", "SYSTEM_TABLES", "SYSTEMS", "PROFILES", "get", "render_table", "table_grid",
-    "paper_choices",
+    "TABLES", "SYSTEM_TABLES", "SYSTEMS", "PROFILES", "DEFAULT_PROFILE", "SIZES", "get", "template",
+    "render_table", "table_grid", "paper_choices",
 ]
 
-SYSTEMS = ("KS", "FHN", "AD1D", "AD3D")
-PROFILES = ("paper", "quick")
 ACTIVATIONS = ("tanh", "selu")
 CELLS = ("lstm", "gru")
 AE_KINDS = ("field", "particle")
@@ -42,19 +44,6 @@ SCALINGS = ("standard", "minmax")
 # ---------------------------------------------------------------------------------
 # validation helpers (each names the field and the allowed range)
 # ---------------------------------------------------------------------------------
-def _real(name: str, value, lo: float = 0.0, *, strict: bool = False, hi: float | None = None,
-          hi_strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    bad_lo = value <= lo if strict else value < lo
-    bad_hi = hi is not None and (value >= hi if hi_strict else value > hi)
-    if bad_lo or bad_hi:
-        lo_s = f"{'>' if strict else '>='} {lo}"
-        hi_s = "" if hi is None else f" and {'<' if hi_strict else '<='} {hi}"
-        raise ValueError(f"{name} must be {lo_s}{hi_s}, got {value}")
-    return float(value)
-
-
 def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value.lower() not in allowed:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -166,6 +155,13 @@ class TrainConfig:
     ``hidden_propagation_length`` (steps the hidden state is carried across consecutive
     windows before a reset) and ``chunks_per_epoch`` (``None``: enough chunks to cover
     the data once, at least one full batch).
+
+    The defaults are a medium schedule, neither the quick profile's (30 epochs, patience
+    8) nor the paper's (1000 epochs, patience 40): lr 1e-3, batch 32, 100 epochs,
+    patience 20, lr x0.5 after 5 epochs without progress (down to 1e-6), no noise, no
+    weight decay, BPTT 100 with hidden propagation 500 (the AD tables). They are kept
+    for the configurations written with them; :func:`template` and :mod:`ledlib.paper`
+    set every field explicitly.
     """
 
     lr: float = 1e-3
@@ -220,8 +216,8 @@ class LEDConfig:
     note: str = ""
 
     def __post_init__(self):
-        if not isinstance(self.system, str) or not self.system:
-            raise ValueError(f"system must be a non-empty string, got {self.system!r}")
+        _safe_name("system", self.system)  # it becomes part of cache file names
+        _safe_name("profile", self.profile)
         for name, cls in (("ae", AutoencoderConfig), ("rnn", RNNConfig),
                           ("ae_train", TrainConfig), ("rnn_train", TrainConfig)):
             value = getattr(self, name)
@@ -262,103 +258,82 @@ class LEDConfig:
 
 
 # ---------------------------------------------------------------------------------
-# the paper's picks and the quick profile
+# the paper's systems (ledlib.paper) and templates for any other system
 # ---------------------------------------------------------------------------------
-# Training-length knobs the paper does not report; ours for the paper profile.
-_PAPER_SCHEDULE = dict(max_epochs=1000, patience=40, lr_patience=10, lr_factor=0.5, min_lr=1e-6)
-_QUICK_SCHEDULE = dict(max_epochs=30, patience=8, lr_patience=3, lr_factor=0.5, min_lr=1e-5)
+def __getattr__(name):
+    # one definition of the paper's systems and profiles, in ledlib.paper (imported
+    # lazily: its modules build their configurations from the classes above)
+    if name in ("SYSTEMS", "PROFILES", "DEFAULT_PROFILE"):
+        from . import paper
+
+        return getattr(paper, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _paper(system: str) -> LEDConfig:
-    s = _PAPER_SCHEDULE
-    if system == "KS":
-        # §8.4: AE 5x50 residual tanh, d_z=8, noise 10 %, weight decay 1e-4 (AE only),
-        # GRU of 200 units, BPTT 125; Table 8: hidden propagation 1000, N(0,1) scaling.
-        return LEDConfig(
-            "KS",
-            AutoencoderConfig((64,), d_z=8, n_layers=5, width=50, activation="tanh", residual=True),
-            # eq. (16) readout z = W h: with the residual readout z + W h, long latent
-            # forecasts of the paper-size model drifted off the attractor (|z| ~ 1e3 against
-            # 3.8 in the data; WD of u 0.90 against 0.021 with eq. 16)
-            RNNConfig("gru", d_h=200, n_layers=1, residual=False),
-            TrainConfig(weight_decay=1e-4, noise_level=0.10, **s),
-            TrainConfig(bptt=125, hidden_propagation_length=1000, **s),
-            scaling="standard", profile="paper",
-            note="§8.4 and Table 8; epochs/patience not reported in the paper")
-    if system == "FHN":
-        # §8.3: AE 3x100, d_z=8, LSTM 50, BPTT 30; Table 6: hidden propagation 300.
-        # Noise level and weight decay of the pick are not reported. AE: 0 and 0. RNN: 1 %
-        # input noise (Table 6's grid {0, 1, 10} %): without it the paper-size model's latent
-        # forecast left the attractor after ~200 steps (test MNAD u 0.115, v 0.067); with
-        # it, 4.2e-3 / 4.0e-3 (the FHN chapter picks it by validation forecasts).
-        return LEDConfig(
-            "FHN",
-            AutoencoderConfig((2, 101), d_z=8, n_layers=3, width=100, activation="tanh", residual=True),
-            RNNConfig("lstm", d_h=50, n_layers=1),
-            TrainConfig(weight_decay=0.0, noise_level=0.0, **s),
-            TrainConfig(bptt=30, hidden_propagation_length=300, noise_level=0.01, **s),
-            scaling="standard", profile="paper",
-            note="§8.3 and Tables 5-6; AE noise and weight decay of the pick not reported (0 used), "
-                 "RNN input noise 1 %")
-    if system == "AD1D":
-        # §8.1: VAE, phi 5x100 residual tanh -> d_p=200 (mean), g 5x100 -> d_z=1,
-        # decoder 5x100 + MD layer of 50 hidden units, K=4; LSTM 100, BPTT 100;
-        # Table 2: noise 0, weight decay 1e-4, hidden propagation 500, min-max scaling.
-        return LEDConfig(
-            "AD1D",
-            AutoencoderConfig((1000, 1), d_z=1, kind="particle", n_layers=5, width=100, activation="tanh",
-                              residual=True, variational=True, d_p=200, n_kernels=4, md_hidden=50),
-            RNNConfig("lstm", d_h=100, n_layers=1),
-            TrainConfig(weight_decay=1e-4, noise_level=0.0, **s),
-            TrainConfig(bptt=100, hidden_propagation_length=500, **s),
-            scaling="minmax", profile="paper", note="§8.1 and Tables 1-2")
-    if system == "AD3D":
-        # §8.2: as AD1D with d_z=8 and K=5; Table 4: noise 0, weight decay 0.
-        return LEDConfig(
-            "AD3D",
-            AutoencoderConfig((1000, 3), d_z=8, kind="particle", n_layers=5, width=100, activation="tanh",
-                              residual=True, variational=True, d_p=200, n_kernels=5, md_hidden=50),
-            RNNConfig("lstm", d_h=100, n_layers=1),
-            TrainConfig(weight_decay=0.0, noise_level=0.0, **s),
-            TrainConfig(bptt=100, hidden_propagation_length=500, **s),
-            scaling="minmax", profile="paper", note="§8.2 and Tables 3-4")
-    raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
+def get(system: str, profile: str | None = None) -> LEDConfig:
+    """The LED configuration of a paper system (KS, FHN, AD1D, AD3D) for ``profile``
+    ("quick", the default, or "paper"): a wrapper over :mod:`ledlib.paper`. For your own
+    system use :func:`template`."""
+    from . import paper
+
+    return paper.config(system, paper.DEFAULT_PROFILE if profile is None else profile)
 
 
-def _quick(system: str) -> LEDConfig:
-    """Same architecture family as the paper's pick, a few thousand weights, few epochs."""
-    p = _paper(system)
-    q = _QUICK_SCHEDULE
-    if p.ae.kind == "field":
-        ae = dataclasses.replace(p.ae, n_layers=3, width=32)
-    else:
-        ae = dataclasses.replace(p.ae, n_layers=2, width=32, d_p=32, md_hidden=16)
-    rnn = dataclasses.replace(p.rnn, d_h=32 if system == "KS" else 16)
-    bptt, prop = {"KS": (25, 100), "FHN": (30, 150), "AD1D": (20, 60), "AD3D": (20, 60)}[system]
-    return dataclasses.replace(
-        p, ae=ae, rnn=rnn,
-        ae_train=dataclasses.replace(p.ae_train, **q),
-        # four batches of chunks per epoch: one batch of the paper's rule is too few steps
-        rnn_train=dataclasses.replace(p.rnn_train, bptt=bptt, hidden_propagation_length=prop,
-                                      chunks_per_epoch=4 * p.rnn_train.batch_size, **q),
-        profile="quick", note=f"quick profile of: {p.note}")
+# Sizes of template(): what each trains in. "quick": seconds to a minute on a CPU core
+# for a few thousand samples (the size of the quick profile); "medium": minutes on a
+# CPU, a middle ground for a first real model; "paper": the paper's sizes (the AD
+# Tables: 5x100 layers, an RNN of 100 units, up to 1000 epochs), hours on a CPU, meant
+# for a GPU. Every schedule field is set here, none is left to TrainConfig's defaults.
+SIZES = ("quick", "medium", "paper")
+_TEMPLATE = {
+    #           AE layers x width, d_p, MD hidden, RNN units, bptt, propagation, schedule
+    "quick": dict(n_layers=3, width=32, d_p=32, md_hidden=16, d_h=32, bptt=20, prop=60,
+                  schedule=dict(max_epochs=30, patience=8, lr_patience=3, lr_factor=0.5, min_lr=1e-5),
+                  chunks_per_epoch=128),
+    "medium": dict(n_layers=4, width=64, d_p=100, md_hidden=32, d_h=64, bptt=50, prop=200,
+                   schedule=dict(max_epochs=200, patience=20, lr_patience=5, lr_factor=0.5, min_lr=1e-6),
+                   chunks_per_epoch=None),
+    "paper": dict(n_layers=5, width=100, d_p=200, md_hidden=50, d_h=100, bptt=100, prop=500,
+                  schedule=dict(max_epochs=1000, patience=40, lr_patience=10, lr_factor=0.5, min_lr=1e-6),
+                  chunks_per_epoch=None),
+}
 
 
-def _system_key(system: str) -> str:
-    if not isinstance(system, str):
-        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
-    key = system.upper().replace("-", "").replace("_", "").replace(" ", "")
-    if key not in SYSTEMS:
-        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
-    return key
+def template(obs_shape, d_z: int, size: str = "quick", particles: bool = False, stochastic: bool = False,
+             cell: str = "gru", *, system: str = "custom", n_kernels: int = 5) -> LEDConfig:
+    """An LED configuration for any system with observables of shape ``obs_shape``.
 
-
-def get(system: str, profile: str = "paper") -> LEDConfig:
-    """The LED configuration of ``system`` (KS, FHN, AD1D, AD3D) for ``profile`` (paper, quick)."""
-    key = _system_key(system)
-    if not isinstance(profile, str) or profile.lower() not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    return _paper(key) if profile.lower() == "paper" else _quick(key)
+    ``d_z``: the latent dimension. ``size``: ``"quick"`` (3x32 autoencoder, RNN of 32
+    units, 30 epochs: trains in seconds on a CPU), ``"medium"`` (4x64, 64 units, 200
+    epochs: minutes) or ``"paper"`` (the paper's 5x100, 100 units, 1000 epochs: hours on
+    a CPU). ``particles``: observables are ``(n_particles, d_x)`` positions, encoded by
+    the permutation-invariant encoder with a mixture-density decoder of ``n_kernels``
+    kernels (min-max scaling, as the paper); else a fully connected autoencoder on the
+    flattened field (standard scaling). ``stochastic``: a variational autoencoder, as
+    the paper's for its stochastic systems. ``cell``: ``"gru"`` or ``"lstm"``.
+    ``system``: the model's name in cache file names (letters, digits, ``-_.``).
+    The RNN is trained on windows of ``bptt`` steps (20, 50, 100 by size): the
+    trajectories need more samples than that.
+    """
+    if not isinstance(size, str) or size not in _TEMPLATE:
+        raise ValueError(f"size must be one of {SIZES}, got {size!r}")
+    for name, flag in (("particles", particles), ("stochastic", stochastic)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name} must be True or False, got {flag!r}")
+    _safe_name("system", system)
+    t = _TEMPLATE[size]
+    kind = "particle" if particles else "field"
+    extra = dict(d_p=t["d_p"], md_hidden=t["md_hidden"], n_kernels=n_kernels) if particles else {}
+    ae = AutoencoderConfig(obs_shape, d_z=d_z, kind=kind, n_layers=t["n_layers"], width=t["width"],
+                           activation="tanh", residual=True, variational=stochastic, **extra)
+    rnn = RNNConfig(cell, d_h=t["d_h"], n_layers=1, residual=True)
+    common = dict(lr=1e-3, batch_size=32, weight_decay=0.0, noise_level=0.0, kl_weight=1.0, grad_clip=None,
+                  **t["schedule"])
+    ae_train = TrainConfig(bptt=t["bptt"], hidden_propagation_length=t["prop"], chunks_per_epoch=None, **common)
+    rnn_train = TrainConfig(bptt=t["bptt"], hidden_propagation_length=t["prop"],
+                            chunks_per_epoch=t["chunks_per_epoch"], **common)
+    return LEDConfig(system, ae, rnn, ae_train, rnn_train, scaling="minmax" if particles else "standard",
+                     profile=size, note=f"configs.template size={size!r}")
 
 
 # ---------------------------------------------------------------------------------

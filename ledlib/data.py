@@ -49,9 +49,17 @@ __all__ = [
 # Bump when the generation procedure changes, so old cache files are not reused.
 DATA_VERSION = 2
 
-SYSTEMS = ("KS", "FHN", "AD1D", "AD3D")
-PROFILES = ("quick", "paper")
 SPLITS = ("train", "val", "test")
+
+
+def __getattr__(name):
+    # one definition of the paper's systems and profiles, in ledlib.paper (imported lazily:
+    # its modules build their dataset specs from the classes here)
+    if name in ("SYSTEMS", "PROFILES", "DEFAULT_PROFILE"):
+        from . import paper
+
+        return getattr(paper, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------
@@ -93,8 +101,12 @@ class DatasetSpec:
     scaler_channel_axis: int | None = None  # per-channel statistics (from the end), None: global
 
     def __post_init__(self):
-        if self.system not in SYSTEMS:
-            raise ValueError(f"system must be one of {SYSTEMS}, got {self.system!r}")
+        from . import paper
+
+        if self.system not in paper.SYSTEMS:
+            paper.system_name(self.system)  # the error says what to use for other systems
+            raise ValueError(f"system must be one of {paper.SYSTEMS} exactly, got {self.system!r}")
+        _checks.safe_name("profile", self.profile)  # part of the cache file name
         if not self.transient >= 0:
             raise ValueError(f"transient must be >= 0, got {self.transient}")
         if self.dtype not in ("float32", "float64"):
@@ -109,12 +121,9 @@ class DatasetSpec:
         return d[name]
 
     def make_system(self) -> _systems.System:
-        kwargs = dict(self.system_kwargs)
-        if self.system == "KS":
-            return _systems.KuramotoSivashinsky(**kwargs)
-        if self.system == "FHN":
-            return _systems.FitzHughNagumo(**kwargs)
-        return _systems.AdvectionDiffusion(dim=1 if self.system == "AD1D" else 3, **kwargs)
+        from . import paper
+
+        return paper.module(self.system).make_system(**dict(self.system_kwargs))
 
     def key(self) -> str:
         """A short hash of every field that changes the data."""
@@ -137,50 +146,17 @@ def _jsonable(obj):
     return obj
 
 
-def _splits(**kw: SplitSpec) -> tuple[tuple[str, SplitSpec], ...]:
-    return tuple(kw.items())
+def spec(system: str, profile: str | None = None, **system_kwargs) -> DatasetSpec:
+    """The paper's dataset for ``system`` (``"KS"``, ``"FHN"``, ``"AD1D"``, ``"AD3D"``): a
+    wrapper over :mod:`ledlib.paper`.
 
-
-def spec(system: str, profile: str = "quick", **system_kwargs) -> DatasetSpec:
-    """The paper's dataset for ``system`` (``"KS"``, ``"FHN"``, ``"AD1D"``, ``"AD3D"``).
-
-    ``profile="paper"`` gives the paper's sizes, ``"quick"`` a small version for CI.
-    Extra keywords go to the system's constructor (e.g. ``n_particles=400``) and are part
-    of the cache key.
+    ``profile="paper"`` gives the paper's sizes, ``"quick"`` (the default) a small version
+    for CI. Extra keywords go to the system's constructor (e.g. ``n_particles=400``) and
+    are part of the cache key. For your own simulator use :func:`generate`.
     """
-    if system not in SYSTEMS:
-        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    paper = profile == "paper"
-    kw = tuple(sorted(system_kwargs.items()))
-    if system == "KS":
-        # Seeds differ per split: the test set comes "from another seed", as in the paper.
-        splits = _splits(
-            train=SplitSpec(1, 5000 if paper else 1000, seed=1),
-            val=SplitSpec(1, 5000 if paper else 1000, seed=2),
-            test=SplitSpec(10 if paper else 2, 10_000 if paper else 2000, seed=3),
-        )
-        # initial_conditions() already discards 100 time units; this drops as much again
-        return DatasetSpec("KS", profile, kw, splits, transient=100.0, scaling="standard")
-    if system == "FHN":
-        n = 451  # cheap enough to keep the paper's horizon in both profiles
-        splits = _splits(
-            train=SplitSpec(3, n, seed=0, ic=(0, 1, 2)),
-            val=SplitSpec(2, n, seed=0, ic=(3, 4)),
-            test=SplitSpec(1, n, seed=0, ic=(5,)),
-            # long run of the test IC: 100 windows for the T_f=8000 study (Figures 7, 34, 35)
-            long=SplitSpec(1, 9001 if paper else 1001, seed=0, ic=(5,)),
-        )
-        return DatasetSpec("FHN", profile, kw, splits, transient=2.0, scaling="standard",
-                           scaler_channel_axis=-2)  # u and v scaled separately
-    splits = _splits(
-        train=SplitSpec(1, 1000 if paper else 200, seed=1),
-        val=SplitSpec(1, 1000 if paper else 200, seed=2),
-        test=SplitSpec(10 if paper else 2, 1000 if paper else 200, seed=3),
-    )
-    return DatasetSpec(system, profile, kw, splits, transient=0.0, dtype="float32", scaling="minmax",
-                       scaler_channel_axis=-1)  # one map per coordinate, valid for any N
+    from . import paper
+
+    return paper.dataset_spec(system, paper.DEFAULT_PROFILE if profile is None else profile, **system_kwargs)
 
 
 # ---------------------------------------------------------------------------------
@@ -809,7 +785,7 @@ def _load_or_generate(s, cache, progress: bool, system: _systems.System | None =
     return ds
 
 
-def load(s: DatasetSpec | str, profile: str = "quick", cache: str | os.PathLike | None = None,
+def load(s: DatasetSpec | str, profile: str | None = None, cache: str | os.PathLike | None = None,
          progress: bool = True, **system_kwargs) -> Dataset:
     """The dataset of ``s`` (a :class:`DatasetSpec` or a paper system's name), from the
     cache if a valid copy exists, else generated and cached. For your own simulator use

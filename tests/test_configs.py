@@ -71,20 +71,20 @@ def test_paper_choices_lie_in_the_searched_grids(system):
 
 
 def test_paper_picks_as_stated_in_the_text():
-    ks = configs.get("KS")  # §8.4
+    ks = configs.get("KS", "paper")  # §8.4
     assert (ks.ae.n_layers, ks.ae.width, ks.ae.activation, ks.ae.residual, ks.ae.d_z) == (5, 50, "tanh", True, 8)
     assert (ks.ae_train.noise_level, ks.ae_train.weight_decay, ks.rnn_train.weight_decay) == (0.10, 1e-4, 0.0)
     assert (ks.rnn.cell, ks.rnn.d_h, ks.rnn_train.bptt, ks.rnn_train.hidden_propagation_length) == ("gru", 200, 125, 1000)
-    fhn = configs.get("FHN")  # §8.3
+    fhn = configs.get("FHN", "paper")  # §8.3
     assert (fhn.ae.n_layers, fhn.ae.width, fhn.ae.d_z, fhn.rnn.cell, fhn.rnn.d_h, fhn.rnn_train.bptt) == \
         (3, 100, 8, "lstm", 50, 30)
     for system, d_z, K, d_x in (("AD1D", 1, 4, 1), ("AD3D", 8, 5, 3)):  # §8.1, §8.2
-        c = configs.get(system)
+        c = configs.get(system, "paper")
         assert c.ae.kind == "particle" and c.ae.variational and c.scaling == "minmax"
         assert (c.ae.n_layers, c.ae.width, c.ae.d_p, c.ae.md_hidden) == (5, 100, 200, 50)
         assert (c.ae.d_z, c.ae.n_kernels, c.ae.d_x) == (d_z, K, d_x)
         assert (c.rnn.cell, c.rnn.d_h, c.rnn_train.bptt, c.rnn_train.hidden_propagation_length) == ("lstm", 100, 100, 500)
-    for c in map(configs.get, configs.SYSTEMS):
+    for c in (configs.get(s, "paper") for s in configs.SYSTEMS):
         assert (c.ae_train.lr, c.ae_train.batch_size, c.rnn_train.lr, c.rnn_train.batch_size) == (1e-3, 32, 1e-3, 32)
 
 

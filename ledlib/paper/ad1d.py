@@ -1,0 +1,99 @@
+"""Advection–diffusion in 1-D (§8.1, Tables 1–2, Figures 12–18): dataset,
+configuration and the AD 1-D chapter's protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..configs import AutoencoderConfig, LEDConfig, RNNConfig, TrainConfig
+from ..data import DatasetSpec, SplitSpec
+from ..systems import AdvectionDiffusion
+from .common import DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, check_profile, led_job, quick_variant
+
+NAME = "AD1D"
+
+
+def particle_dataset_spec(system: str, profile: str, **system_kwargs) -> DatasetSpec:
+    """The particle systems' splits (AD1D and AD3D): 10^3 training, 10^3 validation and
+    10^4 test samples at coarse dt 0.5 from seeded random initial conditions; min-max
+    scaling per coordinate (valid for any number of particles)."""
+    paper = check_profile(profile) == "paper"
+    splits = (
+        ("train", SplitSpec(1, 1000 if paper else 200, seed=1)),
+        ("val", SplitSpec(1, 1000 if paper else 200, seed=2)),
+        ("test", SplitSpec(10 if paper else 2, 1000 if paper else 200, seed=3)),
+    )
+    return DatasetSpec(system, profile.lower(), tuple(sorted(system_kwargs.items())), splits, transient=0.0,
+                       dtype="float32", scaling="minmax", scaler_channel_axis=-1)
+
+
+def make_system(**system_kwargs) -> AdvectionDiffusion:
+    """The solver with the paper's parameters (keywords override them)."""
+    return AdvectionDiffusion(dim=1, **system_kwargs)
+
+
+def dataset_spec(profile: str = DEFAULT_PROFILE, **system_kwargs) -> DatasetSpec:
+    return particle_dataset_spec("AD1D", profile, **system_kwargs)
+
+
+def paper_config() -> LEDConfig:
+    """§8.1: VAE, phi 5x100 residual tanh -> d_p=200 (mean), g 5x100 -> d_z=1, decoder
+    5x100 + MD layer of 50 hidden units, K=4; LSTM 100, BPTT 100; Table 2: noise 0,
+    weight decay 1e-4, hidden propagation 500, min-max scaling."""
+    s = PAPER_SCHEDULE
+    return LEDConfig(
+        "AD1D",
+        AutoencoderConfig((1000, 1), d_z=1, kind="particle", n_layers=5, width=100, activation="tanh",
+                          residual=True, variational=True, d_p=200, n_kernels=4, md_hidden=50),
+        RNNConfig("lstm", d_h=100, n_layers=1),
+        TrainConfig(weight_decay=1e-4, noise_level=0.0, **s),
+        TrainConfig(bptt=100, hidden_propagation_length=500, **s),
+        scaling="minmax", profile="paper", note="§8.1 and Tables 1-2")
+
+
+def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
+    """The LED configuration of ``profile``: the paper's pick, or its quick variant."""
+    p = paper_config()
+    return p if check_profile(profile) == "paper" else quick_variant(p, d_h=16, bptt=20, hidden_propagation_length=60)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The AD chapters' forecasts (§8.1, §8.2): warm-up ``T_warm``, micro phases ``T_mu``,
+    macro phases ``T_ms`` (rho = 18, 9, 5; quick 9, 5), horizon ``T_f``, the single
+    forecasts' horizon ``T_show``, the latent-only run ``T_long``, moments recorded every
+    ``record_every`` coarse steps, ``n_ic`` x ``n_runs`` runs from sample ``i0`` of the
+    test trajectories. The paper has 20 ICs x 400 runs; on a CPU the micro solver inside
+    the multiscale runs makes that days of work, so the paper profile keeps every setting
+    but the ensemble. AD 3-D adds the snapshot times ``snaps``."""
+
+    T_warm: float
+    T_mu: float
+    T_ms: tuple[float, ...]
+    T_f: float
+    T_show: float
+    T_long: float
+    record_every: int
+    n_ic: int
+    n_runs: int
+    i0: int
+    snaps: tuple[float, ...] = ()
+
+
+# the paper's times (§8.1): warm-up 60, micro phases of 50, T_f = 4000; the quick profile
+# divides the phases by ten and shortens the horizon
+PROTOCOL = {
+    "paper": Protocol(T_warm=60.0, T_mu=50.0, T_ms=(900.0, 450.0, 250.0), T_f=4000.0, T_show=1000.0, T_long=4000.0,
+                      record_every=10, n_ic=4, n_runs=32, i0=200),
+    "quick": Protocol(T_warm=5.0, T_mu=5.0, T_ms=(45.0, 25.0), T_f=100.0, T_show=50.0, T_long=4000.0,
+                      record_every=2, n_ic=2, n_runs=8, i0=100),
+}
+
+# the trade-offs chapter (Figure 20)
+TRADEOFF = TradeoffSweep("wd", 5.0, 5.0, (None, 45.0, 25.0, 5.0), {"quick": 80.0, "paper": 400.0})
+
+
+def jobs(profile: str = DEFAULT_PROFILE) -> list[Job]:
+    """The chapter's one LED."""
+    cfg = config(profile)
+    return [Job(cfg.system, led_job(cfg.system, cfg))]
