@@ -1,0 +1,233 @@
+"""An uncertainty for LED's latent propagator: a deep ensemble of latent RNNs (issue 13).
+
+:class:`LatentEnsemble` holds ``K >= 2`` LEDs that share one trained autoencoder and differ
+in their latent RNN (trained from different seeds through :func:`ledlib.train.fit_rnn`,
+cached the same way: :func:`fit_ensemble`). It implements the surrogate protocol of
+:func:`ledlib.forecast.forecast`, so it forecasts like one LED:
+
+- every member is fed the same latent state, the ensemble's prediction (the members'
+  mean, or member 0), and keeps its own RNN memory; as in AdaLED the members' one-step
+  predictions disagree where the training data did not pin the dynamics down;
+- the **spread** of the members' predictions in the latent space, ``sqrt(mean_d
+  var_k(z_k,d) / s_d^2)`` (``s_d`` the RNN's normalisation std of latent coordinate
+  ``d``, the std over the training latents; ``var_k`` over members with ``K - 1``
+  degrees of freedom), is the uncertainty: :meth:`LatentEnsemble.spread`, read by
+  :class:`ledlib.adaptive.AdaptiveCriterion`; decoded, in the observable:
+  :meth:`LatentEnsemble.observable_spread`.
+
+Deviations are taken from member 0 (``z_k - z_0``), so ``K`` identical members have a
+spread of exactly zero and forecast exactly as one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["LatentEnsemble", "EnsembleHidden", "fit_ensemble", "MAX_MEMBERS"]
+
+# More members than this cost more than they tell: the spread's relative error falls as
+# 1/sqrt(2(K-1)), 5 % at K = 200.
+MAX_MEMBERS = 256
+_PREDICTIONS = ("mean", "first")
+
+
+def _check_K(K) -> int:
+    if isinstance(K, bool) or not isinstance(K, Integral) or not 2 <= K <= MAX_MEMBERS:
+        raise ValueError(f"K must be an integer in [2, {MAX_MEMBERS}] (an ensemble needs two members to "
+                         f"have a spread), got {K!r}")
+    return int(K)
+
+
+@dataclass
+class EnsembleHidden:
+    """The ensemble's memory: each member's RNN hidden state and the members' latest
+    predictions ``z (K, B, d_z)`` (``None`` before the first step)."""
+
+    members: tuple
+    z: torch.Tensor | None = None
+
+
+class LatentEnsemble:
+    """``LatentEnsemble(leds, prediction="mean")``: the LEDs must share the autoencoder
+    (equal weights and scaling) and the latent size; ``prediction`` ``"mean"`` or
+    ``"first"`` (member 0; the others only give the spread)."""
+
+    def __init__(self, leds: Sequence, prediction: str = "mean"):
+        try:
+            leds = list(leds)
+        except TypeError:
+            raise TypeError(f"leds must be a sequence of LED models, got {type(leds).__name__}") from None
+        _check_K(len(leds))
+        if not isinstance(prediction, str) or prediction not in _PREDICTIONS:
+            raise ValueError(f"prediction must be one of {_PREDICTIONS}, got {prediction!r}")
+        for i, m in enumerate(leds):
+            for attr in ("autoencoder", "rnn", "encode", "decode", "step", "warm_up"):
+                if not hasattr(m, attr):
+                    raise TypeError(f"leds[{i}] must be an LED (it lacks {attr}), got {type(m).__name__}")
+        first = leds[0]
+        ref = first.autoencoder.state_dict()
+        for i, m in enumerate(leds[1:], start=1):
+            if m.d_z != first.d_z or tuple(m.obs_shape) != tuple(first.obs_shape):
+                raise ValueError(f"leds[{i}] has d_z={m.d_z}, obs_shape={m.obs_shape}; leds[0] has "
+                                 f"d_z={first.d_z}, obs_shape={first.obs_shape}")
+            if m.device != first.device:
+                raise ValueError(f"leds[{i}] is on {m.device}, leds[0] on {first.device}: move them to one device")
+            other = m.autoencoder.state_dict()
+            same = other.keys() == ref.keys() and all(torch.equal(other[k], ref[k]) for k in ref)
+            same = same and torch.equal(m.scale_a, first.scale_a) and torch.equal(m.scale_b, first.scale_b)
+            if not same:
+                raise ValueError(f"leds[{i}] has another autoencoder or scaling than leds[0]: the members "
+                                 "must share one autoencoder (train them with fit_ensemble)")
+        self.members = leds
+        self.prediction = prediction
+
+    # -- structure ----------------------------------------------------------------
+    @property
+    def K(self) -> int:
+        return len(self.members)
+
+    @property
+    def d_z(self) -> int:
+        return self.members[0].d_z
+
+    @property
+    def obs_shape(self) -> tuple:
+        return tuple(self.members[0].obs_shape)
+
+    @property
+    def is_particle(self) -> bool:
+        return bool(self.members[0].is_particle)
+
+    @property
+    def device(self) -> torch.device:
+        return self.members[0].device
+
+    @property
+    def config(self):
+        return self.members[0].config
+
+    @property
+    def latent_scale(self) -> torch.Tensor:
+        """Per-coordinate latent scale of spreads and comparison errors: member 0's RNN
+        normalisation std (all members are trained on the same latents)."""
+        return self.members[0].rnn.z_std
+
+    def to(self, device) -> "LatentEnsemble":
+        for m in self.members:
+            m.to(device)
+        return self
+
+    def eval(self) -> "LatentEnsemble":
+        for m in self.members:
+            m.eval()
+        return self
+
+    def __repr__(self) -> str:
+        return f"LatentEnsemble(K={self.K}, d_z={self.d_z}, prediction={self.prediction!r}, device={self.device})"
+
+    # -- the surrogate protocol ----------------------------------------------------
+    def encode(self, x, **kw) -> torch.Tensor:
+        return self.members[0].encode(x, **kw)
+
+    def decode(self, z, n_particles: int | None = None, generator: torch.Generator | None = None, **kw):
+        return self.members[0].decode(z, n_particles=n_particles, generator=generator, **kw)
+
+    def _combine(self, zs: list[torch.Tensor], members: list) -> tuple[torch.Tensor, EnsembleHidden]:
+        z = torch.stack(zs)  # (K, B, d_z)
+        if self.prediction == "first":
+            pred = z[0]
+        else:  # the mean as z_0 + mean(z_k - z_0): exactly z_0 when the members agree
+            pred = z[0] + (z - z[0]).mean(dim=0)
+        return pred, EnsembleHidden(tuple(members), z)
+
+    def _members_hidden(self, hidden) -> tuple:
+        if hidden is None:
+            return (None,) * self.K
+        if not isinstance(hidden, EnsembleHidden) or len(hidden.members) != self.K:
+            raise ValueError(f"hidden must be None or the EnsembleHidden of a {self.K}-member ensemble")
+        return hidden.members
+
+    @torch.no_grad()
+    def step(self, z, hidden=None) -> tuple[torch.Tensor, EnsembleHidden]:
+        """One latent step of every member from the same ``z (B, d_z)``."""
+        zs, hs = [], []
+        for m, h in zip(self.members, self._members_hidden(hidden)):
+            zk, hk = m.step(z, h)
+            zs.append(zk)
+            hs.append(hk)
+        return self._combine(zs, hs)
+
+    @torch.no_grad()
+    def warm_up(self, z_seq, hidden=None) -> tuple[torch.Tensor, EnsembleHidden]:
+        """Teacher forcing of every member on ``z_seq (B, T, d_z)``."""
+        zs, hs = [], []
+        for m, h in zip(self.members, self._members_hidden(hidden)):
+            zk, hk = m.warm_up(z_seq, h)
+            zs.append(zk)
+            hs.append(hk)
+        return self._combine(zs, hs)
+
+    # -- the uncertainty -------------------------------------------------------------
+    def member_predictions(self, hidden: EnsembleHidden) -> torch.Tensor:
+        """The members' latest predictions ``(K, B, d_z)``."""
+        if not isinstance(hidden, EnsembleHidden) or hidden.z is None:
+            raise ValueError("hidden must be an EnsembleHidden after at least one step or warm-up")
+        return hidden.z
+
+    def spread(self, hidden: EnsembleHidden) -> torch.Tensor:
+        """Latent spread of the members' latest predictions, one value per batch member
+        ``(B,)``, in units of the latent coordinates' training std (see the module doc)."""
+        z = self.member_predictions(hidden)
+        return latent_spread(z, self.latent_scale.to(z.dtype))
+
+    @torch.no_grad()
+    def observable_spread(self, hidden: EnsembleHidden, generator: torch.Generator | None = None) -> np.ndarray:
+        """The members' predictions decoded, their std over members (``K - 1`` degrees of
+        freedom) averaged over the observable, ``(B,)`` in physical units. Particle decoders
+        sample configurations, whose per-particle differences are noise: their spread is that
+        of the first two moments (mean and variance over particles) instead."""
+        z = self.member_predictions(hidden)
+        x = torch.stack([torch.as_tensor(self.decode(zk, generator=generator)) for zk in z])  # (K, B, ...)
+        if self.is_particle:
+            x = torch.cat([x.mean(dim=-2), x.var(dim=-2)], dim=-1)
+        d = x - x[0]
+        std = torch.sqrt(((d - d.mean(dim=0)) ** 2).sum(dim=0) / (self.K - 1))
+        return std.reshape(std.shape[0], -1).mean(dim=1).cpu().numpy()
+
+
+def latent_spread(z: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """``sqrt(mean_d var_k(z_k,d / s_d))`` of members' states ``z (K, B, d_z)`` -> ``(B,)``,
+    the variance over ``k`` with ``K - 1`` degrees of freedom, deviations from member 0."""
+    z = torch.as_tensor(z)
+    if z.ndim != 3 or z.shape[0] < 2:
+        raise ValueError(f"z must have shape (K >= 2, B, d_z), got {tuple(z.shape)}")
+    u = z / scale
+    d = u - u[0]
+    var = ((d - d.mean(dim=0)) ** 2).sum(dim=0) / (z.shape[0] - 1)
+    return torch.sqrt(var.mean(dim=-1))
+
+
+def fit_ensemble(led, dataset, K: int, *, rnn_config=None, cache=None, seed: int = 0, device: str = "auto",
+                 progress: bool = True, prediction: str = "mean") -> tuple[LatentEnsemble, list[dict[str, Any]]]:
+    """``K`` latent RNNs on ``led``'s trained autoencoder, member ``k`` trained by
+    :func:`ledlib.train.fit_rnn` with seed ``seed + k`` (each cached as that function caches
+    one RNN, so a second call loads them). ``rnn_config`` defaults to ``led``'s. Returns the
+    ensemble and the members' training records."""
+    from . import train
+
+    K = _check_K(K)
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    rnn_config = led.config.rnn if rnn_config is None else rnn_config
+    members, records = [], []
+    for k in range(K):
+        m, rec = train.fit_rnn(led, rnn_config, dataset, cache=cache, seed=int(seed) + k, device=device,
+                               progress=progress)
+        members.append(m.eval())
+        records.append(rec)
+    return LatentEnsemble(members, prediction=prediction), records
