@@ -781,7 +781,8 @@ def _load_shipped(key: str, device) -> tuple[LED, dict, Path] | None:
     except ModelFileError as err:
         warnings.warn(f"{err}; not using it", RuntimeWarning, stacklevel=3)
         return None
-    return led, led.train_record or entry.get("train_record") or {}, weights
+    rec = led.train_record if isinstance(led.train_record, dict) else {}
+    return led, rec.get("record", {}), weights
 
 
 def _load_cached(stem: Path, device) -> tuple[LED | None, dict | None]:
@@ -794,7 +795,7 @@ def _load_cached(stem: Path, device) -> tuple[LED | None, dict | None]:
         return None, None
     try:
         led = LED.load(stem, device=resolve_device(device))
-        if led.train_record is None:
+        if not isinstance(led.train_record, dict) or "record" not in led.train_record:
             raise ModelFileError(f"{sidecar} holds no training record", sidecar)
     except ModelFileError as err:
         warnings.warn(f"damaged cache entry: {err}; rebuilding it", RuntimeWarning, stacklevel=3)
@@ -802,10 +803,11 @@ def _load_cached(stem: Path, device) -> tuple[LED | None, dict | None]:
             if f.exists():
                 os.replace(f, f.with_name(f.name + ".damaged"))
         return None, None
-    return led, led.train_record
+    return led, led.train_record["record"]
 
 
-def _load_or_train(stem: Path, key: str, device, train, data_hash: str) -> tuple[LED, dict, Path, str]:
+def _load_or_train(stem: Path, key: str, device, train, data_hash: str, stage: str,
+                   seed: int) -> tuple[LED, dict, Path, str]:
     """The model of ``key``: shipped (``models/``), else cached at ``stem``, else
     ``train()``'s ``(led, record)``, saved there. A lock beside the model makes a second
     process asking for the same model wait and then load it, rather than train it again
@@ -825,7 +827,9 @@ def _load_or_train(stem: Path, key: str, device, train, data_hash: str) -> tuple
         if led is not None:
             return led, info, weights, "cache"
         led, info = train()
-        led.data_hash, led.train_record = data_hash, info
+        # what the model is, for scripts/ship_models.py: its key, stage and seed with the record
+        led.data_hash = data_hash
+        led.train_record = {"key": key, "stage": stage, "seed": seed, "record": info}
         led.save(stem)
     return led, info, weights, "trained"
 
@@ -870,7 +874,8 @@ def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str =
                                    device=device, progress=progress, resume=True, scaled=False)
         return led, result.to_dict()
 
-    led, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, "ae"), device, train, data_hash)
+    led, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, "ae"), device, train, data_hash,
+                                     "ae", seed)
     return led, info
 
 
@@ -901,7 +906,8 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
         result = train_rnn(other, *z, config, ckpt, seed=seed, device=device, progress=progress, resume=True)
         return other, result.to_dict()
 
-    other, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, stage), device, train, data_hash)
+    other, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, stage), device, train,
+                                       data_hash, stage, seed)
     return other, info
 
 
@@ -933,7 +939,8 @@ def fit(dataset, config, *, cache=None, seed: int = 0, device: str = "auto", pro
                         progress=progress, resume=True)
         return led, {"ae": ae.to_dict(), "rnn": rnn.to_dict()}
 
-    led, info, path, source = _load_or_train(stem, model_key(config, data_hash, seed), device, train, data_hash)
+    led, info, path, source = _load_or_train(stem, model_key(config, data_hash, seed), device, train, data_hash,
+                                             "led", seed)
     return FittedLED(led, dataset, info.get("ae", {}), info.get("rnn", {}), path, from_cache=source != "trained",
                      source=source)
 
