@@ -129,7 +129,7 @@ class AdaptiveCriterion:
             return True
         if spread is None:
             raise ValueError("this criterion needs the ensemble spread of every macro step")
-        return self._value(spread) < self.spread_threshold
+        return self._value(spread() if callable(spread) else spread) < self.spread_threshold
 
     def enter(self, k: int, comparison_error=None) -> bool:
         if self.comparison_threshold is None or comparison_error is None:

@@ -401,7 +401,8 @@ class Propagator:
         i, decoded_at = 0, -1
         z, hidden = self.z, self.hidden
         while k + i < n:
-            u = self.read_spread(roll, k + i + 1) if needs_spread else None
+            # the spread is read only if the criterion asks (a CUDA sync, K decodes' worth of work)
+            u = (lambda j=k + i + 1: self.read_spread(roll, j)) if needs_spread else None
             if not criterion.go_on(k + i, i, u):
                 break
             i += 1

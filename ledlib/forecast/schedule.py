@@ -15,8 +15,8 @@ The criterion interface (what the loop calls; all lengths in coarse steps):
   known in advance (the loop then reads the latent state only where it must), or
   ``None``: ``go_on`` is asked before every macro step;
 - ``go_on(k, run, spread)``: take macro step ``k + 1``? ``run`` macro steps of this
-  phase are done, ``spread`` the members' spread of the candidate state (``None`` if
-  not needed);
+  phase are done; ``spread()`` returns the members' spread of the candidate state
+  ``(B,)`` (``None`` unless ``needs_spread``; called only when the decision needs it);
 - ``enter(k, comparison_error)``: at the end of the warm-up or of a micro block ending at
   step ``k``, start a macro phase? ``comparison_error`` is ``None`` without comparison;
 - ``micro_length(k)``: the length of the micro block starting after step ``k``;
