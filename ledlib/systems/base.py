@@ -17,23 +17,15 @@ Equation-free operators: ``lift(obs) -> micro``, ``restrict(micro) -> obs`` and
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from numbers import Integral
 
 import numpy as np
 
 from .._checks import finite_real as check_finite_real
+from .._checks import nonnegative_int as check_nonnegative_int
 from .._checks import positive as check_positive
 
 # Tolerance for deciding that a duration is a whole number of solver steps.
 _STEP_TOL = 1e-9
-
-
-def check_nonnegative_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value}")
-    return int(value)
 
 
 def steps_per(duration: float, dt: float, name: str = "coarse_dt") -> int:
