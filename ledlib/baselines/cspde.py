@@ -42,12 +42,13 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
+from .._checks import int_at_least
 from .diffusion_maps import (
     BANDWIDTH_GRID,
     diffusion_maps,
@@ -154,7 +155,7 @@ class _GPRegressor:
     ``normalize_y``; hyperparameters by L-BFGS on the log marginal likelihood."""
 
     def __init__(self, n_restarts: int = 1):
-        self.n_restarts = _check_int("n_restarts", n_restarts, 0)
+        self.n_restarts = int_at_least("n_restarts", n_restarts, 0)
 
     def fit(self, X: np.ndarray, y: np.ndarray, seed: int) -> "_GPRegressor":
         from sklearn.gaussian_process import GaussianProcessRegressor
@@ -255,12 +256,12 @@ class _MLPRegressor:
     def __init__(self, width: int = 64, max_epochs: int = 200, batch_size: int = 256, lr: float = 2e-3,
                  patience: int = 20, val_fraction: float = 0.15, lbfgs_iters: int = 3000,
                  lbfgs_chunk: int = 250, linear_skip: bool = False):
-        self.width = _check_int("width", width, 1)
-        self.max_epochs = _check_int("max_epochs", max_epochs, 1)
-        self.batch_size = _check_int("batch_size", batch_size, 1)
-        self.patience = _check_int("patience", patience, 1)
-        self.lbfgs_iters = _check_int("lbfgs_iters", lbfgs_iters, 0)
-        self.lbfgs_chunk = _check_int("lbfgs_chunk", lbfgs_chunk, 1)
+        self.width = int_at_least("width", width, 1)
+        self.max_epochs = int_at_least("max_epochs", max_epochs, 1)
+        self.batch_size = int_at_least("batch_size", batch_size, 1)
+        self.patience = int_at_least("patience", patience, 1)
+        self.lbfgs_iters = int_at_least("lbfgs_iters", lbfgs_iters, 0)
+        self.lbfgs_chunk = int_at_least("lbfgs_chunk", lbfgs_chunk, 1)
         for name, val, hi in (("lr", lr, math.inf), ("val_fraction", val_fraction, 1.0)):
             if isinstance(val, bool) or not isinstance(val, Real) or not 0 < val < hi:
                 raise ValueError(f"{name} must be a real number in (0, {hi}), got {val!r}")
@@ -291,30 +292,29 @@ class _MLPRegressor:
             with torch.no_grad():
                 return float(torch.mean((net(Xva) - Yva) ** 2))
 
-        # Phase 1: Adam.
+        # Phase 1: Adam, through the training loop LED uses (early stopping on the held-out
+        # points, a relative improvement of 1e-4; a non-finite loss is an epoch without one).
+        from ..train import EarlyStopping, EpochLoop
+
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(self.patience // 3, 1))
-        best, best_state, wait = math.inf, None, 0
-        self.epochs = 0
-        for epoch in range(self.max_epochs):
+
+        def train_epoch(epoch, gens, opt):
             order = torch.randperm(Xtr.shape[0], generator=gen)
+            total = 0.0
             for i in range(0, Xtr.shape[0], self.batch_size):
                 b = order[i:i + self.batch_size]
                 opt.zero_grad()
                 loss = torch.mean((net(Xtr[b]) - Ytr[b]) ** 2)
                 loss.backward()
                 opt.step()
-            v = held_out()
-            sched.step(v)
-            self.epochs = epoch + 1
-            if v < best * (1 - 1e-4):
-                best, wait = v, 0
-                best_state = {k: t.clone() for k, t in net.state_dict().items()}
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        net.load_state_dict(best_state)
+                total += float(loss.detach()) * b.shape[0]
+            return total / Xtr.shape[0]
+
+        loop = EpochLoop("cspde-nn", net, opt, sched, EarlyStopping(self.patience, rel_tol=1e-4), self.max_epochs,
+                         diverge="continue")
+        self.epochs = len(loop.run(train_epoch, held_out)["epoch"])
+        best = loop.stopper.best_val
         self.adam_val_mse = best
         # Phase 2: full-batch L-BFGS in float64.
         net = net.double()
@@ -376,12 +376,6 @@ class _MLPRegressor:
 # ---------------------------------------------------------------------------------
 # The learned coarse-scale PDE
 # ---------------------------------------------------------------------------------
-def _check_int(name: str, value, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 class CoarsePDE:
     """``u_t = F(features_u)``, ``v_t = G(features_v)`` learned pointwise (Lee et al. 2020).
 
@@ -400,8 +394,8 @@ class CoarsePDE:
         if regressor not in REGRESSORS:
             raise ValueError(f"regressor must be one of {REGRESSORS}, got {regressor!r}")
         self.regressor = regressor
-        self.max_points = None if max_points is None else _check_int("max_points", max_points, 1)
-        self.seed = _check_int("seed", seed, 0)
+        self.max_points = None if max_points is None else int_at_least("max_points", max_points, 1)
+        self.seed = int_at_least("seed", seed, 0)
         self.options = options
         self._make = (lambda: _GPRegressor(**options)) if regressor == "gp" else (lambda: _MLPRegressor(**options))
         try:
@@ -662,7 +656,7 @@ def select_feature_sets(states, derivatives, dx, n_points: int = 1500, size: int
         raise ValueError(f"states and derivatives must both have shape (..., 2, n), got {S.shape}, {D.shape}")
     n = S.shape[-1]
     S, D = S.reshape(-1, 2, n), D.reshape(-1, 2, n)
-    n_points = _check_int("n_points", n_points, 10)
+    n_points = int_at_least("n_points", n_points, 10)
     nodes = np.arange(1, n - 1) if drop_walls else np.arange(n)
     total = S.shape[0] * nodes.size
     if n_points > total:
@@ -748,7 +742,7 @@ def run_all(profile: str = "quick", seed: int = 0, progress: bool = False, threa
     """
     if threads is None:
         return _run_all(profile, seed, progress)
-    threads = _check_int("threads", threads, 1)
+    threads = int_at_least("threads", threads, 1)
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -766,7 +760,7 @@ def _run_all(profile: str, seed: int, progress: bool) -> dict:
 
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")
-    seed = _check_int("seed", seed, 0)
+    seed = int_at_least("seed", seed, 0)
     cfg = PROFILES[profile]
     log = print if progress else (lambda *a, **k: None)
 

@@ -27,7 +27,6 @@ Everything is dense ``O(n^2)`` in memory; keep ``n`` to a few thousand points.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -35,6 +34,8 @@ import numpy as np
 from scipy.linalg import eigh
 from scipy.sparse.linalg import eigsh
 from scipy.spatial.distance import pdist, squareform
+
+from .._checks import real_in
 
 __all__ = [
     "DiffusionMap",
@@ -67,12 +68,6 @@ def _points(name: str, X, min_points: int = 3) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
-
-
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite real number > 0, got {value!r}")
-    return float(value)
 
 
 def _median_sq_distance(d2: np.ndarray) -> float:
@@ -111,7 +106,7 @@ def diffusion_maps(X, n_components: int, epsilon=None, alpha: float = 1.0) -> Di
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be a real number in [0, 1], got {alpha!r}")
     d2 = squareform(pdist(X, "sqeuclidean"))
-    eps = _median_sq_distance(d2) if epsilon is None else _positive("epsilon", epsilon)
+    eps = _median_sq_distance(d2) if epsilon is None else real_in("epsilon", epsilon, 0.0, strict=True)
     K = np.exp(-d2 / eps)
     q = K.sum(axis=1)
     K /= np.outer(q**alpha, q**alpha)
@@ -153,8 +148,8 @@ def local_linear_regression(X, Y, bandwidth=None, bandwidth_scale: float = 1.0 /
     if not np.all(np.isfinite(Y2)):
         raise ValueError("Y contains NaN or inf")
     d2 = squareform(pdist(X, "sqeuclidean"))
-    bw = (_positive("bandwidth_scale", bandwidth_scale) * _median_sq_distance(d2)
-          if bandwidth is None else _positive("bandwidth", bandwidth))
+    bw = (real_in("bandwidth_scale", bandwidth_scale, 0.0, strict=True) * _median_sq_distance(d2)
+          if bandwidth is None else real_in("bandwidth", bandwidth, 0.0, strict=True))
     return _llr_from_distances(d2, bw, X, Y2, ridge)[:, 0] if vector else _llr_from_distances(d2, bw, X, Y2, ridge)
 
 
@@ -212,7 +207,7 @@ def llr_residuals_cv(X, Y, bandwidth_scales=BANDWIDTH_GRID) -> np.ndarray:
     med = _median_sq_distance(d2)
     best = np.full(Y.shape[1], np.inf)
     for bs in scales:
-        pred = _llr_from_distances(d2, _positive("bandwidth_scales", bs) * med, X, Y, 1e-8)
+        pred = _llr_from_distances(d2, real_in("bandwidth_scales", bs, 0.0, strict=True) * med, X, Y, 1e-8)
         best = np.minimum(best, _normalised_residuals(Y, pred))
     return best
 
@@ -222,7 +217,7 @@ def parsimonious_coordinates(coordinates, threshold: float = 0.3, **kwargs) -> t
     on the earlier ones (``r_1 = 1``), and the indices with ``r_k > threshold``: the
     unique eigendirections (the others are harmonics)."""
     phi = _points("coordinates", coordinates, min_points=4)
-    threshold = _positive("threshold", threshold)
+    threshold = real_in("threshold", threshold, 0.0, strict=True)
     r = np.ones(phi.shape[1])
     for k in range(1, phi.shape[1]):
         r[k] = llr_residual(phi[:, :k], phi[:, k], **kwargs)
