@@ -427,3 +427,139 @@ def test_rho_sweep_with_a_perfect_surrogate_has_zero_error_at_every_rho():
         rho_sweep(exact_ks(ks), ks, x0, 1.0, T_warm=0.25, T_mu=0.5, T_m_values=[], error=error)
     with pytest.raises(ValueError, match="one cycle"):
         rho_sweep(exact_ks(ks), ks, x0, 1.0, T_warm=0.25, T_mu=0.5, T_m_values=[0.75], error=error)
+
+
+# ---------------------------------------------------------------------------------
+# the parts: Schedule, Recording, the loop's phases, the seeded lift
+# ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("n_m,n_mu", [(3, 2), (1, 1), (2, 5), (0, 2), (13, 0), (20, 3)])
+def test_loop_phases_follow_the_schedule(ks, ks_x0, n_m, n_mu):
+    from ledlib.forecast import Schedule
+
+    h = ks.coarse_dt
+    T_m = None if n_mu == 0 else n_m * h
+    s = Schedule.from_times(h, T_warm=h, horizon=13 * h, T_m=T_m, T_mu=n_mu * h)
+    res = forecast(exact_ks(ks, log=False), ks, ks_x0[:1], 13 * h, T_warm=h, T_m=T_m, T_mu=n_mu * h,
+                   record_at="last")
+    np.testing.assert_array_equal(res.phases, s.phases())
+    assert res.macro_utilisation == np.count_nonzero(s.phases() == MACRO) / 13
+    assert (s.T_warm, s.horizon, s.n_steps) == (h, 13 * h, 13)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(horizon=1e308), "horizon"),
+    (dict(horizon=float("nan")), "horizon"),
+    (dict(T_warm=1e308), "T_warm"),
+    (dict(T_m="1", T_mu=0.25), "T_m"),
+    (dict(T_mu=float("inf"), T_m=0.25), "T_mu"),
+])
+def test_schedule_rejects_unrepresentable_sizes(kw, match):
+    from ledlib.forecast import Schedule
+
+    args = dict(T_warm=0.5, horizon=1.0) | kw
+    with pytest.raises(ValueError, match=match):
+        Schedule.from_times(0.25, **args)
+    with pytest.raises(ValueError, match="n_warm"):
+        Schedule(0.25, 0, 4, 1, 1)
+    with pytest.raises(ValueError, match="coarse_dt"):
+        Schedule(float("nan"), 1, 4, 1, 1)
+
+
+def test_times_that_cannot_be_told_apart_are_refused(ks, ks_x0, ks_led):
+    from ledlib.forecast import time_micro_solver
+
+    for t0 in (1e308, 1e12, float("inf")):
+        with pytest.raises(ValueError, match="t0"):
+            forecast(ks_led, ks, ks_x0, 1.0, T_warm=0.5, t0=t0)
+        with pytest.raises(ValueError, match="t0"):
+            time_micro_solver(ks, ks_x0, 1.0, t0=t0)
+    # large but resolvable: fine, and the grid is exact
+    res = forecast(ks_led, ks, ks_x0, 1.0, T_warm=0.5, t0=1e6, record_at="all")
+    assert len(np.unique(res.times)) == 4
+
+
+def test_recording_validates_once():
+    from ledlib.forecast import Recording
+
+    with pytest.raises(ValueError, match="keep_latents"):
+        Recording(keep_latents="some")
+    with pytest.raises(ValueError, match="dtype"):
+        Recording(dtype=np.int8)
+    with pytest.raises(TypeError, match="observers"):
+        Recording(observers=[1])
+    rec, lat = Recording(record_at=3, keep_latents="all").plan(10, 2.0, 0.5)
+    assert rec.tolist() == [3, 6, 9] and lat.tolist() == list(range(11))
+    rec, lat = Recording(record_at=[2.0, 3.5], keep_latents="recorded").plan(10, 2.0, 0.5)
+    assert rec.tolist() == [0, 3] and lat.tolist() == [0, 3]
+
+
+@pytest.mark.parametrize("bad", [-1.0, 0.0, float("nan"), float("inf"), "1", True])
+def test_speedup_functions_reject_bad_costs(ks, ks_x0, bad):
+    from ledlib.forecast import rho_sweep, speedup_bound
+
+    h = ks.coarse_dt
+    with pytest.raises(ValueError, match="micro_per_step"):
+        measure_speedup(exact_ks(ks), ks, ks_x0, 4 * h, T_m=h, T_mu=h, micro_per_step=bad)
+    with pytest.raises(ValueError, match="micro_per_step"):
+        rho_sweep(exact_ks(ks), ks, ks_x0, 4 * h, T_warm=h, T_mu=h, T_m_values=[h], error=lambda r: 0.0,
+                  micro_per_step=bad)
+    with pytest.raises(ValueError, match="S_latent"):
+        speedup_bound(1.0, bad)
+
+
+def test_speedup_bound_and_phase_schedule_reject_bad_arguments():
+    from ledlib.forecast import speedup_bound
+
+    for rho in (-1.0, float("nan"), [1.0, -0.5], "x"):
+        with pytest.raises(ValueError, match="rho"):
+            speedup_bound(rho, 100.0)
+    for args, name in [((10, -1, 1), "n_m"), ((10, 1, -1), "n_mu"), ((-1, 1, 1), "n_steps"),
+                       ((10, 1.5, 1), "n_m"), ((10, 0, 0), "n_m and n_mu"), ((10**12, 1, 1), "n_steps")]:
+        with pytest.raises(ValueError, match=name):
+            phase_schedule(*args)
+    with pytest.raises(ValueError, match="repeats"):
+        measure_speedup(None, systems.KuramotoSivashinsky(), None, 1.0, repeats=10**12)
+
+
+class _NoisyLift(systems.System):
+    """A deterministic solver under a stochastic lift: the micro state carries a fast
+    variable drawn at lift time, which drives the observable."""
+
+    name = "noisy-lift"
+    dt = coarse_dt = 0.5
+    obs_shape = (3,)
+    micro_shape = (6,)
+
+    def initial_conditions(self, n, seed=0):
+        return np.random.default_rng(seed).normal(size=(n, 3))
+
+    def lift(self, obs, rng=None):
+        obs = np.asarray(obs, dtype=np.float64)
+        return np.concatenate([obs, rng.normal(size=obs.shape)], axis=1)
+
+    def restrict(self, micro):
+        return micro[:, :3].copy()
+
+    def _advance_steps(self, micro, t0, n_steps, rng):
+        for _ in range(n_steps):
+            micro[:, :3] += self.dt * (micro[:, 3:] - micro[:, :3])
+            micro[:, 3:] *= 0.5
+        return micro
+
+
+def test_a_stochastic_lift_draws_from_the_forecast_seed():
+    """The warm-up lift takes the forecast's micro generator (make_generators(seed)[0]), so
+    the micro solver alone reproduces a hand-made run from that stream, and seeds differ."""
+    sys_ = _NoisyLift()
+    x0 = sys_.initial_conditions(2)
+    led = MapSurrogate((3,), lambda u: u, log=False)
+    res = forecast(led, sys_, x0, 3.0, T_warm=1.0, T_m=0.0, T_mu=0.5, seed=4, record_at="all", dtype=np.float64)
+    rng, _ = make_generators(4)
+    micro = sys_.lift(x0, rng=rng)
+    want = []
+    for j in range(1, 9):
+        micro = sys_.advance(micro, (j - 1) * 0.5, j * 0.5)
+        want.append(sys_.restrict(micro))
+    np.testing.assert_allclose(res.states[:, 0], np.stack(want, axis=1)[:, 2:], rtol=0, atol=1e-12)
+    other = forecast(led, sys_, x0, 3.0, T_warm=1.0, T_m=0.0, T_mu=0.5, seed=5, record_at="all")
+    assert np.abs(other.states - res.states).max() > 1e-3
