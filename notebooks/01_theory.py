@@ -60,9 +60,9 @@ print(f"profile {profile}, demos train on {dev}")
 # state $s_t \in \mathbb{R}^{d_s}$ with $d_s$ large: the positions of a thousand particles,
 # the populations of a lattice-Boltzmann model, a fine grid. It may be deterministic or
 # stochastic. Often what we want to know evolves on a much smaller set of coarse
-# variables, and the **equation-free** framework of Kevrekidis and co-workers (2003), like
+# variables, and the **equation-free** framework of Kevrekidis and co-workers {cite:p}`kevrekidis2003equationfree`, like
 # the heterogeneous multiscale method of E and Engquist (2003) and the flow-averaging
-# integrators (FLAVOR) of Tao, Owhadi and Marsden (2010), exploits this without ever writing
+# integrators (FLAVOR) of Tao, Owhadi and Marsden {cite:p}`tao2010flavors`, exploits this without ever writing
 # an equation for those coarse variables. It needs three operators:
 #
 # - a **restriction** that maps a micro state to its coarse description (a density, a few
@@ -75,7 +75,7 @@ print(f"profile {profile}, demos train on {dev}")
 #   extrapolating step.
 #
 # The paper's diagnosis is that the accuracy of such schemes hinges on two hand-made
-# choices: the coarse integrator, and above all the lifting. LED (Vlachas et al. 2020)
+# choices: the coarse integrator, and above all the lifting. LED {cite:p}`vlachas2020led`
 # replaces both by learned components: an **autoencoder** whose encoder $\mathcal{E}$
 # plays the restriction and whose decoder $\mathcal{D}$ plays the lifting, and a
 # **recurrent network** (RNN) as the coarse time-stepper. The RNN carries a memory: when
@@ -110,7 +110,7 @@ plots.equation_free_diagram();
 # squared error spans the same subspace as the leading principal components (Baldi and
 # Hornik, 1989), while a nonlinear one can follow a curved manifold.
 #
-# A variational autoencoder (Kingma and Welling, 2014) makes the encoder probabilistic. For
+# A variational autoencoder {cite:p}`kingma2014vae` makes the encoder probabilistic. For
 # each $x$ it returns the mean $\mu_z(x)$ and standard deviation $\sigma_z(x)$ of a diagonal
 # Gaussian $q(z \mid x)$; the decoder is fed a draw
 # $z = \mu_z + \sigma_z \odot \epsilon$, $\epsilon \sim \mathcal{N}(0, I)$ (written this way
@@ -199,7 +199,7 @@ plots.latent_manifold(theta, x_test, recon, latents);
 # A configuration of $N$ identical particles is a *set*: listing the particles in another
 # order describes the same state, so the encoder must return the same $z$ for all $N!$
 # orderings. A dense network on the flattened list of positions does not. The paper
-# borrows the construction of Deep Sets (Zaheer et al., 2017): a network $\phi$ maps each
+# borrows the construction of Deep Sets {cite:p}`zaheer2017deepsets`: a network $\phi$ maps each
 # particle's features $x^i \in \mathbb{R}^{d_x}$ to $\mathbb{R}^{d_p}$, the features are
 # averaged over the particles, and a second network $g$ maps the average to the latent
 # state,
@@ -240,7 +240,7 @@ with torch.no_grad():
 # Decoding is the harder direction for particles. A latent state describes a
 # *distribution* of particles, not one configuration, so the decoder should return a
 # probability density from which configurations can be drawn. Following Bishop's
-# mixture density networks (1994), the paper's decoder outputs, for each $z$, the
+# mixture density networks {cite:p}`bishop1994mdn`, the paper's decoder outputs, for each $z$, the
 # parameters of a mixture of $K$ Gaussians for a single particle,
 #
 # $$ p(v \mid z) = \sum_{k=1}^{K} \pi^k(z)\, \mathcal{N}\big(v;\ \mu_v^k(z),\ L_v^k(z) L_v^k(z)^\top\big), $$
@@ -334,12 +334,12 @@ plots.mixture_fit(y_train, fits["softplus"], z0, direct=fits["direct"]);
 # $$ h_t = \mathcal{H}(z_t, h_{t-\Delta t}), \qquad \tilde z_{t+\Delta t} = \mathcal{R}(h_t). $$
 #
 # The paper uses two gated cells for $\mathcal{H}$, with sigmoid gates $\sigma$ acting
-# element-wise on the hidden units. The **GRU** (Cho et al., 2014) computes a reset gate
+# element-wise on the hidden units. The **GRU** {cite:p}`cho2014gru` computes a reset gate
 # $r_t$ and an update gate $u_t$ from $[h_{t-\Delta t}, z_t]$, a candidate
 # $\tilde h_t = \tanh(W_h [r_t \odot h_{t-\Delta t}, z_t] + b_h)$ that sees only the part of the
 # past the reset gate lets through, and blends
-# $h_t = (1 - u_t) \odot h_{t-\Delta t} + u_t \odot \tilde h_t$. The **LSTM** (Hochreiter and
-# Schmidhuber, 1997) adds a second state, the cell $c_t$, updated additively,
+# $h_t = (1 - u_t) \odot h_{t-\Delta t} + u_t \odot \tilde h_t$. The **LSTM**
+# {cite:p}`hochreiter1997lstm` adds a second state, the cell $c_t$, updated additively,
 # $c_t = g^f_t \odot c_{t-\Delta t} + g^i_t \odot \tilde c_t$, with forget and input gates
 # $g^f_t, g^i_t$, and exposes $h_t = g^o_t \odot \tanh(c_t)$ through an output gate. In both,
 # the gates let the cell keep information for many steps or overwrite it, and the
@@ -485,7 +485,7 @@ plots.speedup_model(S_latent=(10.0, 100.0, 1000.0), marks={f"FHN: S = {S_model:.
 # long-term statistics of KS, a forecast can only be right in distribution, and two
 # distances between samples are used, both in `ledlib.metrics`:
 #
-# - the **L1 histogram distance**: both samples are binned on one grid spanning their
+# - the **L1 histogram distance** {cite:p}`cao2006accuracy`: both samples are binned on one grid spanning their
 #   pooled range, with the number of bins from the Rice rule, $\lceil 2 n^{1/3} \rceil$,
 #   the histograms are normalised to densities $p, q$, and the distance is the area
 #   $\int |p - q|$, between 0 (same histogram) and 2 (no shared bin);

@@ -65,7 +65,7 @@ def record(claim, ours, **kw):
 # $\nu = 1$ it is chaotic on a low-dimensional inertial manifold, which is why the paper
 # uses it to ask whether LED finds that manifold. We discretise it on $n = 64$ nodes and
 # integrate with the exponential time-differencing Runge–Kutta scheme ETDRK4 of Kassam &
-# Trefethen (2005) at $\delta t = 0.025$, observing every $\Delta t = 0.25$. The solver
+# Trefethen {cite:p}`kassam2005etdrk4` at $\delta t = 0.025$, observing every $\Delta t = 0.25$. The solver
 # works with the real FFT: with a complex FFT, round-off breaks the Hermitian symmetry of
 # the spectrum and grows in the linearly unstable modes until the run blows up.
 
@@ -82,7 +82,7 @@ lyap = ks.lyapunov_exponent(t_total=2000.0 if paper else 300.0, n_trajectories=1
 plots.ks_contour(u, t_u, ks.x, lyapunov_exponent=lyap.exponent);
 
 # %% [markdown]
-# The largest Lyapunov exponent, from Benettin's method (a reference and a perturbed
+# The largest Lyapunov exponent, from Benettin's method {cite:p}`benettin1980lyapunov` (a reference and a perturbed
 # trajectory advanced together, the separation renormalised every time unit), tells how
 # fast forecasts must lose accuracy: the paper reports $\Lambda_1 = 0.048$, a Lyapunov
 # time of 20.8.
@@ -102,7 +102,7 @@ record("KS.lyapunov_exponent", round(lyap.exponent, 4), paper=0.048, unit="1/tim
 #    \partial_t v = D^v \partial_x^2 v + \epsilon\,(u - a_1 v - a_0), $$
 #
 # on $[0, 20]$ with no-flux walls, $D^u = 1$, $D^v = 4$, $a_0 = -0.03$, $a_1 = 2$ and a
-# slow inhibitor, $\epsilon = 0.006$. As in the paper (after Lee et al., 2020) the fine
+# slow inhibitor, $\epsilon = 0.006$. As in the paper (after {cite:t}`lee2020cspde`) the fine
 # scale is a lattice-Boltzmann model: on each of 101 nodes three populations per species
 # move left, stay, or move right each step $\delta t = 0.005$, relax towards the
 # equal-weight equilibrium $\rho/3$ at the rate $\omega = 2/(1 + 3D\,\delta t/\delta x^2)$,

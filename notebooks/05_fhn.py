@@ -15,8 +15,8 @@
 #
 # The FitzHugh–Nagumo (FHN) chapter of the paper (§3.2 and §8.3) asks two questions of LED
 # on a deterministic reaction–diffusion system whose fine scale is a lattice-Boltzmann (LB)
-# model. First, is LED more accurate than the equation-free alternative of Lee et al.
-# (2020), which learns a *coarse-scale PDE* (CSPDE) for the densities from the LB data
+# model. First, is LED more accurate than the equation-free alternative of
+# {cite:t}`lee2020cspde`, which learns a *coarse-scale PDE* (CSPDE) for the densities from the LB data
 # and integrates it? Second, how much does LED gain in speed over the LB solver, and how
 # much of the lost accuracy can the multiscale loop (alternating the learned latent
 # dynamics with short bursts of the LB solver) buy back?
@@ -303,7 +303,7 @@ print(f"the latent forecast first leaves the training latents' range at {first_t
 # %% [markdown]
 # ## LED against coarse-scale PDEs (Figures 6A and 31)
 #
-# Lee et al. (2020) learn the right-hand sides $u_t = F(\cdot)$, $v_t = G(\cdot)$ pointwise
+# {cite:t}`lee2020cspde` learn the right-hand sides $u_t = F(\cdot)$, $v_t = G(\cdot)$ pointwise
 # from local values and finite-difference derivatives of the LB densities, with a Gaussian
 # process (GP) or a neural network (NN), on all candidate inputs or on input sets F1–F3
 # chosen with diffusion maps, then integrate the learned PDE from the test initial

@@ -18,7 +18,7 @@
 # $$ \partial_t u = -\nu\,\partial_x^4 u - \partial_x^2 u - u\,\partial_x u, \qquad \nu = 1, $$
 #
 # is chaotic, yet its long-term dynamics live close to a low-dimensional inertial manifold
-# (paper §3.3 and §8.4; Cvitanović et al. 2010 put it near eight dimensions for this $L$).
+# (paper §3.3 and §8.4; {cite:t}`cvitanovic2010ks` put it near eight dimensions for this $L$).
 # So KS asks two questions of LED. Does the autoencoder find a coordinate system of about
 # that size? And can a recurrent network that steps only those few coordinates reproduce
 # the short-term trajectory for about a Lyapunov time and the long-term statistics (the
@@ -237,7 +237,7 @@ plots.ks_latent_dim_study({k: (D_Z_GRID, v) for k, v in mse.items()}, pca=(k_pca
 # the encoder feeds the RNN; then LED propagates the latent state alone ($T_\mu = 0$) and
 # decodes it at every coarse step. The truth is the solver continued from the same state.
 # Time is measured in Lyapunov times, with the largest Lyapunov exponent measured here
-# (Benettin's method, as in *The benchmark systems*).
+# (Benettin's method, as in [The benchmark systems](systems.ipynb)).
 
 # %%
 lyap = ks.lyapunov_exponent(t_total=2000.0 if paper else 300.0, n_trajectories=16 if paper else 4, seed=seed)

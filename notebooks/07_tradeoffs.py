@@ -123,3 +123,5 @@ plots.tradeoff_curves(sweeps, labels);
 #   choose the largest $\rho$ whose error is acceptable; $S$ cannot exceed $1 + \rho$.
 # - With a trained model, the cheapest way to pick is the sweep above on a few validation
 #   trajectories: `ledlib.forecast.rho_sweep` runs it for any system and error measure.
+#   Choosing the phases online, switching to the micro solver when the model is
+#   uncertain and retraining on the fly, is the adaptive variant AdaLED {cite:p}`kicic2023adaled`.

@@ -11,3 +11,4 @@ from .ks import *  # noqa: F401,F403
 from .fhn import *  # noqa: F401,F403
 from .particles import *  # noqa: F401,F403
 from .tradeoffs import *  # noqa: F401,F403
+from .scorecard import *  # noqa: F401,F403
