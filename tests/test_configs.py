@@ -158,3 +158,60 @@ def test_bad_led_config():
         dataclasses.replace(configs.get("KS"), scaling="log")
     with pytest.raises(ValueError, match="ae"):
         LEDConfig("KS", ae="not a config")
+
+
+# ---------------------------------------------------------------------------------
+# templates for any system
+# ---------------------------------------------------------------------------------
+def _n_weights(cfg):
+    from ledlib.nn import LED
+
+    return sum(p.numel() for p in LED(cfg).parameters())
+
+
+def test_template_sizes_grow_and_set_every_schedule_field():
+    sizes = [configs.template((64,), 8, size=s) for s in configs.SIZES]
+    assert [c.profile for c in sizes] == ["quick", "medium", "paper"]
+    weights = [_n_weights(c) for c in sizes]
+    assert weights[0] < weights[1] < weights[2]
+    epochs = [c.ae_train.max_epochs for c in sizes]
+    assert epochs == [30, 200, 1000]
+    quick = sizes[0]
+    # the quick size is the quick profile's schedule, not TrainConfig's (medium) defaults
+    assert (quick.ae_train.patience, quick.ae_train.lr_patience, quick.ae_train.min_lr) == (8, 3, 1e-5)
+    assert quick.rnn_train.chunks_per_epoch == 4 * quick.rnn_train.batch_size
+    assert (quick.ae.kind, quick.ae.variational, quick.rnn.cell, quick.scaling) == ("field", False, "gru", "standard")
+    assert LEDConfig.from_dict(quick.to_dict()) == quick
+
+
+def test_template_particles_and_stochastic():
+    c = configs.template((50, 2), 3, particles=True, stochastic=True, cell="lstm", system="mueller-brown")
+    assert (c.ae.kind, c.ae.variational, c.rnn.cell, c.scaling, c.system) == ("particle", True, "lstm", "minmax",
+                                                                               "mueller-brown")
+    assert (c.ae.d_p, c.ae.md_hidden, c.ae.n_kernels, c.d_z) == (32, 16, 5, 3)
+    with pytest.raises(ValueError, match="obs_shape must be \\(n_particles, d_x\\)"):
+        configs.template((50,), 3, particles=True)
+
+
+def test_template_rejects_bad_input_by_name():
+    for kw, match in ((dict(size="huge"), "size"), (dict(system="../x"), "system"), (dict(system="a/b"), "system"),
+                      (dict(system=""), "system"), (dict(cell="rnn"), "cell"), (dict(particles=1), "particles"),
+                      (dict(stochastic="yes"), "stochastic")):
+        with pytest.raises(ValueError, match=match):
+            configs.template((4,), 2, **kw)
+    with pytest.raises(ValueError, match="d_z"):
+        configs.template((4,), 0)
+    with pytest.raises(ValueError, match="obs_shape"):
+        configs.template((), 2)
+    with pytest.raises(ValueError, match="system"):
+        configs.get("KS", "quick").replace(system="../../etc")
+    with pytest.raises(ValueError, match="profile"):
+        configs.get("KS", "quick").replace(profile="a/b")
+
+
+def test_train_config_defaults_are_the_documented_medium_schedule():
+    t = TrainConfig()
+    assert (t.max_epochs, t.patience, t.lr_patience, t.lr_factor, t.min_lr) == (100, 20, 5, 0.5, 1e-6)
+    assert (t.lr, t.batch_size, t.bptt, t.hidden_propagation_length) == (1e-3, 32, 100, 500)
+    for name in ("max_epochs", "patience", "bptt", "hidden_propagation_length"):
+        assert str(getattr(t, name)) in TrainConfig.__doc__

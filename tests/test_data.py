@@ -200,7 +200,8 @@ class OU(systems.System):
 
     def _advance_steps(self, micro, t0, n_steps, rng):
         for _ in range(n_steps):
-            micro = micro - self.theta * self.dt * micro + self.sigma * np.sqrt(self.dt) * rng.standard_normal(micro.shape)
+            noise = self.sigma * np.sqrt(self.dt) * rng.standard_normal(micro.shape)
+            micro = micro - self.theta * self.dt * micro + noise
         return micro
 
 

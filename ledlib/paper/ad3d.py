@@ -45,9 +45,11 @@ def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
 
 PROTOCOL = {
     "paper": Protocol(T_warm=60.0, T_mu=50.0, T_ms=(900.0, 450.0, 250.0), T_f=4000.0, T_show=1000.0, T_long=4000.0,
-                      record_every=10, n_ic=4, n_runs=16, i0=200, snaps=(0.0, 500.0, 625.0, 875.0)),
+                      record_every=10, n_ic=4, n_runs=16, i0=200, T_speed=100.0,
+                      snaps=(0.0, 500.0, 625.0, 875.0)),
     "quick": Protocol(T_warm=5.0, T_mu=5.0, T_ms=(45.0, 25.0), T_f=100.0, T_show=50.0, T_long=1000.0,
-                      record_every=2, n_ic=2, n_runs=4, i0=100, snaps=(0.0, 25.0, 31.5, 44.0)),
+                      record_every=2, n_ic=2, n_runs=4, i0=100, T_speed=20.0,
+                      snaps=(0.0, 25.0, 31.5, 44.0)),
 }
 
 # the trade-offs chapter (Figure 26)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from ..configs import AutoencoderConfig, LEDConfig, RNNConfig, TrainConfig
 from ..data import DatasetSpec, SplitSpec
 from ..systems import FitzHughNagumo
-from .common import DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, check_profile, led_job, quick_variant, with_latent
+from .common import (DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, check_profile, led_job, quick_variant,
+                     with_latent)
 
 NAME = "FHN"
 
