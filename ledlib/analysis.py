@@ -23,7 +23,7 @@ import numpy as np
 from scipy.linalg import eigh
 
 from ._checks import positive
-from .metrics import _finite_array
+from .metrics import finite_array
 
 __all__ = [
     "PCA",
@@ -36,12 +36,14 @@ __all__ = [
     "cluster_latent",
     "centres_to_latent",
     "adjusted_rand_index",
+    "reconstruction_error",
+    "lyapunov_exponent",
 ]
 
 
 def _data_matrix(name: str, x) -> np.ndarray:
     """``(n_samples, *feature_shape)`` as a finite 2-D array (features flattened)."""
-    x = _finite_array(name, x, min_ndim=2)
+    x = finite_array(name, x, min_ndim=2)
     return x.reshape(x.shape[0], -1)
 
 
@@ -65,7 +67,7 @@ class PCA:
         self.n_components = None if n_components is None else positive("n_components", n_components, integer=True)
 
     def fit(self, X) -> "PCA":
-        x = _finite_array("X", X, min_ndim=2)
+        x = finite_array("X", X, min_ndim=2)
         self.feature_shape = x.shape[1:]
         x = x.reshape(x.shape[0], -1)
         n, d = x.shape
@@ -111,7 +113,7 @@ class PCA:
     def transform(self, X, k: int | None = None) -> np.ndarray:
         """Coefficients of the first ``k`` modes (all by default): ``(n, k)``."""
         self._check_fitted()
-        x = _finite_array("X", X, min_ndim=2)
+        x = finite_array("X", X, min_ndim=2)
         if x.shape[1:] != self.feature_shape:
             raise ValueError(f"X must have shape (n, {self.feature_shape}), got {x.shape}")
         k = self._k(k)
@@ -120,7 +122,7 @@ class PCA:
     def inverse_transform(self, Z) -> np.ndarray:
         """States from the coefficients ``Z`` (n, k) of the first k modes."""
         self._check_fitted()
-        z = _finite_array("Z", Z, min_ndim=2)
+        z = finite_array("Z", Z, min_ndim=2)
         if z.ndim != 2 or z.shape[1] > self.components.shape[0]:
             raise ValueError(f"Z must be (n, k) with k <= {self.components.shape[0]}, got {z.shape}")
         x = self.mean + z @ self.components[: z.shape[1]]
@@ -137,8 +139,8 @@ def pca_reconstruction_error(train, test, ks) -> np.ndarray:
     PCA is fitted on ``train`` (n, *features); the error is the mean over samples and
     features of (x - x_rec)^2, the same loss as the autoencoders' (Figure 37, 45).
     """
-    train = _finite_array("train", train, min_ndim=2)
-    test = _finite_array("test", test, min_ndim=2)
+    train = finite_array("train", train, min_ndim=2)
+    test = finite_array("test", test, min_ndim=2)
     if train.shape[1:] != test.shape[1:]:
         raise ValueError(f"train and test must have the same feature shape, got {train.shape[1:]} and {test.shape[1:]}")
     ks = np.atleast_1d(np.asarray(ks))
@@ -175,8 +177,8 @@ def density_2d(a, b, bins=100, range=None):
 
     Normalised to integrate to 1 (Figures 4, 17, 22: PCA mode against PCA mode).
     """
-    a = _finite_array("a", a, min_ndim=1).ravel()
-    b = _finite_array("b", b, min_ndim=1).ravel()
+    a = finite_array("a", a, min_ndim=1).ravel()
+    b = finite_array("b", b, min_ndim=1).ravel()
     if a.shape != b.shape:
         raise ValueError(f"a and b must hold the same number of values, got {a.size} and {b.size}")
     if isinstance(bins, Integral):
@@ -363,3 +365,98 @@ def adjusted_rand_index(labels_a, labels_b) -> float:
     if max_idx == expected:
         return 1.0
     return float((s_ij - expected) / (max_idx - expected))
+
+
+# ---------------------------------------------------------------------------------
+# Reconstruction error and Lyapunov exponents
+# ---------------------------------------------------------------------------------
+def reconstruction_error(led, x, *, batch_size: int = 4096) -> float:
+    """Mean squared reconstruction error of a field LED's autoencoder on ``x (n, *obs_shape)``
+    (or ``(n_traj, T, *obs_shape)``), in the network's scaled units (the units of the
+    training loss; VAE: the mean latent, no sampling): ``mean((D(E(s(x))) - s(x))^2)`` with
+    ``s`` the LED's scaler. Summed in float64 over batches of ``batch_size``."""
+    import torch
+
+    from .nn import LED
+
+    if not isinstance(led, LED):
+        raise TypeError(f"led must be an ledlib.nn.LED, got {type(led).__name__}")
+    if led.is_particle:
+        raise ValueError("reconstruction_error is for field autoencoders; a particle decoder samples "
+                         "(compare distributions with metrics.wasserstein instead)")
+    batch_size = positive("batch_size", batch_size, integer=True)
+    x = finite_array("x", x, min_ndim=len(led.obs_shape) + 1)
+    k = len(led.obs_shape)
+    if x.ndim == k + 2:
+        x = x.reshape(-1, *x.shape[2:])
+    if x.ndim != k + 1 or tuple(x.shape[1:]) != tuple(led.obs_shape):
+        raise ValueError(f"x must have shape (n, {', '.join(map(str, led.obs_shape))}), got {x.shape}")
+    total = 0.0
+    for i in range(0, x.shape[0], batch_size):
+        xs = led.scale(torch.as_tensor(x[i:i + batch_size], dtype=led.scale_a.dtype, device=led.device))
+        rec = led.decode(led.encode(xs, scaled=True), scaled=True)
+        total += float(((rec - xs).double() ** 2).sum())
+    return total / x.size
+
+
+def lyapunov_exponent(system, x0, T, renorm_every=None, eps: float = 1e-8, seed=0, *, t_align: float = 0.0,
+                      t0: float = 0.0, neutral=None):
+    """Largest Lyapunov exponent of a deterministic :class:`~ledlib.systems.System` by
+    Benettin's two-trajectory method, through the system's own ``lift`` and ``advance``.
+
+    ``x0``: observable states ``(n, *obs_shape)`` (or one state), ideally on the attractor;
+    each is lifted and paired with a partner displaced by a random perturbation of RMS
+    ``eps`` (drawn from ``seed``, an int or a NumPy Generator; ``neutral(delta)``, if given,
+    first removes directions that do not grow, e.g. the conserved mean of KS). Both are
+    advanced together; every ``renorm_every`` (default: ``system.coarse_dt``) the
+    separation ``d`` (RMS over the micro state) is measured, ``log(d / eps)`` accumulated
+    and the partner pulled back to distance ``eps`` along the separation. The first
+    ``t_align`` time units only renormalise (the separation turns to the most unstable
+    direction). Returns a :class:`~ledlib.systems.kuramoto_sivashinsky.LyapunovEstimate`:
+    the mean over the ``n`` growth rates averaged over ``T``, its standard error, each
+    rate and ``T``.
+    """
+    from .systems.base import System, as_generator, steps_per
+    from .systems.kuramoto_sivashinsky import LyapunovEstimate
+
+    if not isinstance(system, System):
+        raise TypeError(f"system must be an ledlib.systems.System, got {type(system).__name__}")
+    if system.stochastic:
+        raise ValueError(f"{type(system).__name__} is stochastic: the Lyapunov exponent of lyapunov_exponent "
+                         "needs a deterministic system (two copies must see the same dynamics)")
+    T = positive("T", T)
+    renorm_every = system.coarse_dt if renorm_every is None else positive("renorm_every", renorm_every)
+    eps = positive("eps", eps)
+    if isinstance(t_align, bool) or not isinstance(t_align, (int, float)) or not math.isfinite(t_align) \
+            or t_align < 0:
+        raise ValueError(f"t_align must be a finite number >= 0, got {t_align!r}")
+    if isinstance(t0, bool) or not isinstance(t0, (int, float)) or not math.isfinite(t0):
+        raise ValueError(f"t0 must be a finite real number, got {t0!r}")
+    steps_per(renorm_every, system.dt, name="renorm_every")  # a whole number of solver steps
+    n_renorm = steps_per(T, renorm_every, name="T")
+    n_align = 0 if t_align == 0 else steps_per(float(t_align), renorm_every, name="t_align")
+    x0 = finite_array("x0", x0, min_ndim=len(system.obs_shape))
+    if x0.ndim == len(system.obs_shape):
+        x0 = x0[None]
+    rng = as_generator(seed)
+    ref = system.lift(x0)
+    n = ref.shape[0]
+    delta = rng.standard_normal(ref.shape)
+    if neutral is not None:
+        delta = np.asarray(neutral(delta), dtype=float)
+    rms = np.sqrt(np.mean(delta.reshape(n, -1) ** 2, axis=1)).reshape((n,) + (1,) * (ref.ndim - 1))
+    state = np.concatenate([ref, ref + delta * (eps / rms)])
+    log_growth = np.zeros(n)
+    for j in range(1, n_align + n_renorm + 1):
+        state = system.advance(state, t0 + (j - 1) * renorm_every, t0 + j * renorm_every)
+        sep = state[n:] - state[:n]
+        d = np.sqrt(np.mean(sep.reshape(n, -1) ** 2, axis=1))
+        if not np.all(d > 0):
+            raise FloatingPointError(f"the separation vanished by t={t0 + j * renorm_every:g}: the trajectories "
+                                     "coincide (eps below the state's precision?)")
+        if j > n_align:
+            log_growth += np.log(d / eps)
+        state[n:] = state[:n] + sep * (eps / d).reshape((n,) + (1,) * (sep.ndim - 1))
+    per = log_growth / (n_renorm * renorm_every)
+    stderr = float(per.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+    return LyapunovEstimate(float(per.mean()), stderr, per, n_renorm * renorm_every)

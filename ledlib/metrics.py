@@ -12,6 +12,8 @@
 - The sampling-noise floor (the paper's "self-similar error", Cao & Petzold 2006).
 - Kuramoto-Sivashinsky statistics (Figure 41): power spectrum, the u_x-u_xx density.
 - Streaming accumulators (histogram, Welford moments) for long ensembles.
+- NRMSE and the valid prediction time (the first time the NRMSE reaches 0.5), and
+  :func:`first_crossing` (when a curve first exceeds a level).
 
 Every function validates its input and raises ``ValueError`` naming the parameter.
 """
@@ -44,6 +46,10 @@ __all__ = [
     "spectrum_error",
     "joint_density_ux_uxx",
     "lyapunov_times",
+    "nrmse",
+    "valid_prediction_time",
+    "first_crossing",
+    "finite_array",
     "RunningHistogram",
     "RunningMoments",
 ]
@@ -52,8 +58,8 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _finite_array(name: str, x, *, min_ndim: int = 1, allow_empty: bool = False) -> np.ndarray:
-    """``x`` as a float64 array with at least ``min_ndim`` axes, finite, non-empty."""
+def finite_array(name: str, x, *, min_ndim: int = 1, allow_empty: bool = False) -> np.ndarray:
+    """(Shared with :mod:`ledlib.analysis`.) ``x`` as a float64 array with at least ``min_ndim`` axes, finite, non-empty."""
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -76,7 +82,7 @@ def _finite_array(name: str, x, *, min_ndim: int = 1, allow_empty: bool = False)
 
 def _sample_1d(name: str, x) -> np.ndarray:
     """A 1-D sample (any array is flattened: the sample is the set of its entries)."""
-    arr = _finite_array(name, x, min_ndim=0)
+    arr = finite_array(name, x, min_ndim=0)
     return arr.reshape(-1)
 
 
@@ -111,8 +117,8 @@ def nad(y, y_hat, *, normalization: str = "global", batched: bool = False) -> np
     Returns NAD at every time step, shape ``(T,)`` (``(B, T)`` if batched).
     """
     lead = 2 if batched else 1
-    y = _finite_array("y", y, min_ndim=lead + 1)
-    y_hat = _finite_array("y_hat", y_hat, min_ndim=lead + 1)
+    y = finite_array("y", y, min_ndim=lead + 1)
+    y_hat = finite_array("y_hat", y_hat, min_ndim=lead + 1)
     _same_shape("y", y, "y_hat", y_hat)
     if normalization not in ("global", "per_time"):
         raise ValueError(f"normalization must be 'global' or 'per_time', got {normalization!r}")
@@ -140,8 +146,8 @@ def mnad(y, y_hat, *, normalization: str = "global", batched: bool = False):
 
 def _column_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     """Two finite 2-D samples ``(n, K)``, ``(m, K)`` with the same number of columns."""
-    a = _finite_array("a", a, min_ndim=2)
-    b = _finite_array("b", b, min_ndim=2)
+    a = finite_array("a", a, min_ndim=2)
+    b = finite_array("b", b, min_ndim=2)
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"a and b must be 2-D (samples, columns), got {a.shape} and {b.shape}")
     if a.shape[1] != b.shape[1]:
@@ -190,8 +196,8 @@ def wasserstein_marginals(A, B) -> float:
 
     Used for particle positions in 3-D: the WD of each axis, averaged over the axes.
     """
-    A = _finite_array("A", A, min_ndim=2)
-    B = _finite_array("B", B, min_ndim=2)
+    A = finite_array("A", A, min_ndim=2)
+    B = finite_array("B", B, min_ndim=2)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[1]:
         raise ValueError(f"A and B must be (samples, d) with the same d, got {A.shape} and {B.shape}")
     return float(wasserstein_columns(A, B).mean())
@@ -264,7 +270,7 @@ def moments(positions, *, average_dims: bool = False):
     axes, shape ``(...)``, as the paper reports them for the 3-D case (Section 8.2.1).
     A 1-D problem may pass ``(..., N)`` only if wrapped as ``(..., N, 1)``.
     """
-    x = _finite_array("positions", positions, min_ndim=2)
+    x = finite_array("positions", positions, min_ndim=2)
     m1 = x.mean(axis=-2)
     m2 = ((x - m1[..., None, :]) ** 2).mean(axis=-2)
     if average_dims:
@@ -279,8 +285,8 @@ def moment_distribution_errors(m_true, m_pred, *, bins: int | None = None) -> di
     one initial condition against the ground-truth ensemble (Figures 19 and 25).
     Returns ``{"wd": (T,), "l1": (T,)}``.
     """
-    m_true = _finite_array("m_true", m_true, min_ndim=2)
-    m_pred = _finite_array("m_pred", m_pred, min_ndim=2)
+    m_true = finite_array("m_true", m_true, min_ndim=2)
+    m_pred = finite_array("m_pred", m_pred, min_ndim=2)
     if m_true.ndim != 2 or m_pred.ndim != 2:
         raise ValueError(f"m_true and m_pred must be (runs, T), got {m_true.shape} and {m_pred.shape}")
     if m_true.shape[1] != m_pred.shape[1]:
@@ -309,7 +315,7 @@ def sampling_floor(truth, metric: Callable, *, seed: int, n_splits: int = 1, axi
     ensembles of size n/2 (sampling noise of WD scales like 1/sqrt(n)); to match a
     prediction ensemble of size n, pass a ground truth of 2n runs.
     """
-    x = _finite_array("truth", truth, min_ndim=1)
+    x = finite_array("truth", truth, min_ndim=1)
     if not callable(metric):
         raise TypeError(f"metric must be callable, got {type(metric).__name__}")
     n_splits = positive("n_splits", n_splits, integer=True)
@@ -334,7 +340,7 @@ def sampling_floor(truth, metric: Callable, *, seed: int, n_splits: int = 1, axi
 
 
 def _periodic_field(name: str, u, L) -> tuple[np.ndarray, float]:
-    u = _finite_array(name, u, min_ndim=1)
+    u = finite_array(name, u, min_ndim=1)
     if u.shape[-1] < 2:
         raise ValueError(f"{name} must have at least 2 grid points on its last axis, got {u.shape}")
     return u, positive("L", L)
@@ -436,8 +442,8 @@ def forecast_error(pred, truth, kind: str = "mnad") -> float:
     positions (mean over the axes, eq. 24) averaged over time. Both are averaged over
     initial conditions and runs.
     """
-    pred = _finite_array("pred", pred, min_ndim=4)
-    truth = _finite_array("truth", truth, min_ndim=3)
+    pred = finite_array("pred", pred, min_ndim=4)
+    truth = finite_array("truth", truth, min_ndim=3)
     if pred.shape[0] != truth.shape[0] or pred.shape[2:] != truth.shape[1:]:
         raise ValueError(f"pred (n_ic, n_runs, T, *obs) and truth (n_ic, T, *obs) disagree: "
                          f"{pred.shape} vs {truth.shape}")
@@ -462,7 +468,7 @@ def forecast_error(pred, truth, kind: str = "mnad") -> float:
 def lyapunov_times(t, lyapunov_exponent):
     """Time in units of the Lyapunov time 1/Lambda_1: ``t * Lambda_1`` (KS: Lambda_1 = 0.048)."""
     lam = positive("lyapunov_exponent", lyapunov_exponent)
-    t = _finite_array("t", t, min_ndim=0)
+    t = finite_array("t", t, min_ndim=0)
     out = t * lam
     return float(out) if out.ndim == 0 else out
 
@@ -493,7 +499,7 @@ class RunningHistogram:
         self.n_above = 0
 
     def update(self, samples) -> "RunningHistogram":
-        x = _finite_array("samples", samples, min_ndim=0, allow_empty=True).ravel()
+        x = finite_array("samples", samples, min_ndim=0, allow_empty=True).ravel()
         below = x < self.lo
         above = x > self.hi
         self.n_below += int(below.sum())
@@ -541,7 +547,7 @@ class RunningMoments:
         self._m2 = None
 
     def update(self, batch) -> "RunningMoments":
-        x = _finite_array("batch", batch, min_ndim=1, allow_empty=True)
+        x = finite_array("batch", batch, min_ndim=1, allow_empty=True)
         if self._mean is not None and x.shape[1:] != self._mean.shape:
             raise ValueError(f"batch must have shape (n, {self._mean.shape}), got {x.shape}")
         nb = x.shape[0]
@@ -583,3 +589,75 @@ class RunningMoments:
     @property
     def std(self) -> np.ndarray:
         return np.sqrt(self.var)
+
+
+# --------------------------------------------------------------------------- NRMSE, VPT
+
+
+def nrmse(y, y_hat, scale=None) -> np.ndarray:
+    """Normalised root-mean-square error at every time, ``(T,)``, for ``y, y_hat (T, *space)``:
+
+    ``NRMSE(t) = sqrt( mean_i ((y_hat_i(t) - y_i(t)) / sigma_i)^2 )``,
+
+    the mean over the space axes ``i``. ``scale`` is ``sigma``: a positive number or an
+    array broadcastable to ``space`` (e.g. the per-point standard deviation of the
+    training data); ``None`` uses the standard deviation of ``y`` over time, at each
+    point (it must be non-zero everywhere). The valid prediction time is where this
+    first exceeds a threshold (:func:`valid_prediction_time`)."""
+    y = finite_array("y", y, min_ndim=2)
+    y_hat = finite_array("y_hat", y_hat, min_ndim=2)
+    _same_shape("y", y, "y_hat", y_hat)
+    if scale is None:
+        if y.shape[0] < 2:
+            raise ValueError("scale=None needs at least two times in y to take a standard deviation; pass scale")
+        sigma = y.std(axis=0)
+        if np.any(sigma == 0):
+            raise ValueError("y is constant in time at some point, so its standard deviation is 0 there; "
+                             "pass scale (a positive number or array)")
+    else:
+        sigma = finite_array("scale", scale, min_ndim=0)
+        if np.any(sigma <= 0):
+            raise ValueError(f"scale must be positive everywhere, got a minimum of {sigma.min()}")
+        try:
+            np.broadcast_shapes(sigma.shape, y.shape[1:])
+        except ValueError:
+            raise ValueError(f"scale of shape {sigma.shape} does not broadcast to the space axes "
+                             f"{y.shape[1:]}") from None
+    err = ((y_hat - y) / sigma) ** 2
+    return np.sqrt(err.reshape(err.shape[0], -1).mean(axis=1))
+
+
+def _curve_and_times(t, curve, threshold, name: str) -> tuple[np.ndarray, np.ndarray, float]:
+    t = finite_array("t", t, min_ndim=1)
+    curve = finite_array(name, curve, min_ndim=1)
+    if t.ndim != 1 or curve.shape != t.shape:
+        raise ValueError(f"t and {name} must be 1-D of the same length, got {t.shape} and {curve.shape}")
+    if t.size > 1 and np.any(np.diff(t) <= 0):
+        raise ValueError("t must be strictly increasing")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite real number, got {threshold!r}")
+    return t, curve, float(threshold)
+
+
+def valid_prediction_time(t, err, threshold: float = 0.5) -> float:
+    """The valid prediction time (VPT): the last time ``t_k`` up to which the error stays
+    below ``threshold`` (``err[j] < threshold`` for every ``j <= k``); ``0.0`` if ``err[0]``
+    is already at or above it, ``t[-1]`` if it never reaches it.
+
+    ``t`` ``(T,)`` are the times since the forecast started (strictly increasing; e.g. in
+    Lyapunov times via :func:`lyapunov_times`), ``err`` ``(T,)`` an error curve such as
+    :func:`nrmse`. The paper's threshold for the NRMSE is 0.5."""
+    t, err, threshold = _curve_and_times(t, err, threshold, "err")
+    bad = np.flatnonzero(err >= threshold)
+    if bad.size == 0:
+        return float(t[-1])
+    return 0.0 if bad[0] == 0 else float(t[bad[0] - 1])
+
+
+def first_crossing(t, curve, threshold: float) -> float:
+    """The first time at which ``curve`` exceeds ``threshold`` (strictly), ``t[-1]`` if it
+    never does; e.g. when an error curve leaves the sampling-noise floor."""
+    t, curve, threshold = _curve_and_times(t, curve, threshold, "curve")
+    above = np.flatnonzero(curve > threshold)
+    return float(t[above[0]]) if above.size else float(t[-1])

@@ -194,3 +194,124 @@ def test_cluster_bad_input():
         A.cluster_latent(np.full((10, 2), np.nan), 2, seed=0)
     with pytest.raises(ValueError, match="bandwidth"):
         A.spectral_labels(x, 2, seed=0, bandwidth=-1.0)
+
+
+# ---------------------------------------------------------------------------------
+# Lyapunov exponents (Benettin) for any deterministic System
+# ---------------------------------------------------------------------------------
+from ledlib import systems as _systems  # noqa: E402
+
+
+class _LinearODE(_systems.System):
+    """dx/dt = diag(lam) x, solved exactly: every exponent is known (the largest is max(lam))."""
+
+    name = "linear"
+
+    def __init__(self, lam, dt=0.1, coarse_dt=0.5):
+        self.lam = np.asarray(lam, dtype=float)
+        self.dt, self.coarse_dt = dt, coarse_dt
+        self.obs_shape = self.micro_shape = self.lam.shape
+
+    def initial_conditions(self, n, seed=0):
+        return np.random.default_rng(seed).normal(size=(n, *self.obs_shape))
+
+    def lift(self, obs, rng=None):
+        return np.array(obs, dtype=float)
+
+    def restrict(self, micro):
+        return np.array(micro)
+
+    def _advance_steps(self, micro, t0, n_steps, rng):
+        return micro * np.exp(self.lam * n_steps * self.dt)
+
+
+@pytest.mark.parametrize("lam", [[0.3], [-0.7], [0.3, -1.0, -0.2]])
+def test_lyapunov_exponent_of_a_linear_ode_is_its_largest_rate(lam):
+    sys_ = _LinearODE(lam)
+    x0 = sys_.initial_conditions(3, seed=1)
+    # the separation needs t_align to turn onto the most unstable direction when there are several;
+    # eps well above the rounding of the growing state (linear: the exponent does not depend on it)
+    est = A.lyapunov_exponent(sys_, x0, T=20.0, renorm_every=0.5, eps=1e-4, seed=2, t_align=20.0)
+    assert est.exponent == pytest.approx(max(lam), abs=1e-6)
+    assert est.per_trajectory.shape == (3,) and est.t_total == 20.0
+    # without alignment the mixed case is biased: the test above could fail
+    if len(lam) > 1:
+        raw = A.lyapunov_exponent(sys_, x0, T=2.0, renorm_every=0.5, eps=1e-4, seed=2)
+        assert raw.exponent < max(lam) - 1e-3
+
+
+def test_lyapunov_exponent_refuses_bad_input():
+    sys_ = _LinearODE([0.3])
+    x0 = sys_.initial_conditions(2)
+    with pytest.raises(ValueError, match="renorm_every"):
+        A.lyapunov_exponent(sys_, x0, 10.0, renorm_every=0.25)  # not a whole number of dt=0.1 steps
+    with pytest.raises(ValueError, match="T=10.2"):
+        A.lyapunov_exponent(sys_, x0, 10.2, renorm_every=0.5)
+    with pytest.raises((TypeError, ValueError), match="eps"):
+        A.lyapunov_exponent(sys_, x0, 10.0, eps=-1.0)
+    with pytest.raises(TypeError, match="system must be"):
+        A.lyapunov_exponent("KS", x0, 10.0)
+    with pytest.raises(ValueError, match="x0 contains NaN"):
+        A.lyapunov_exponent(sys_, np.full((2, 1), np.nan), 10.0)
+    stochastic = _LinearODE([0.3])
+    stochastic.stochastic = True
+    with pytest.raises(ValueError, match="deterministic"):
+        A.lyapunov_exponent(stochastic, x0, 10.0)
+
+
+def _ks_neutral(delta):
+    return delta - delta.mean(axis=-1, keepdims=True)  # the mean of u is conserved: no growth there
+
+
+def test_lyapunov_exponent_matches_the_ks_method_bit_for_bit():
+    from ledlib.systems.base import as_generator
+
+    ks = _systems.KuramotoSivashinsky()
+    a = ks.lyapunov_exponent(t_total=20.0, t_renorm=1.0, n_trajectories=3, seed=0, transient=20.0, t_align=5.0)
+    rng = as_generator(0)
+    ref = ks.initial_conditions(3, seed=rng, transient=20.0)
+    b = A.lyapunov_exponent(ks, ref, 20.0, renorm_every=1.0, eps=1e-7, seed=rng, t_align=5.0, neutral=_ks_neutral)
+    np.testing.assert_array_equal(a.per_trajectory, b.per_trajectory)
+
+
+@pytest.mark.slow
+def test_ks_l22_lyapunov_exponent_is_the_papers():
+    """KS L=22: Lambda_1 about 0.048 (the paper's Lyapunov time 20.83); about 3 s."""
+    from ledlib.systems.base import as_generator
+
+    ks = _systems.KuramotoSivashinsky()
+    rng = as_generator(0)
+    ref = ks.initial_conditions(8, seed=rng, transient=100.0)
+    est = A.lyapunov_exponent(ks, ref, 1000.0, renorm_every=1.0, eps=1e-7, seed=rng, t_align=50.0,
+                              neutral=_ks_neutral)
+    assert abs(est.exponent - 0.048) < max(3 * est.stderr, 0.004)
+    assert est.stderr < 0.005
+
+
+# ---------------------------------------------------------------------------------
+# reconstruction error of an LED's autoencoder
+# ---------------------------------------------------------------------------------
+def test_reconstruction_error_is_the_mean_square_in_network_units():
+    import torch
+
+    from ledlib import configs, data
+    from ledlib.nn import LED
+
+    cfg = configs.get("KS", "quick")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 64)) * 2.0 + 1.0
+    torch.manual_seed(0)
+    led = LED(cfg, scaler=data.StandardScaler().fit(x))
+    flat = x.reshape(-1, 64)
+    xs = (flat - x.mean()) / x.std()  # the standard scaler by hand
+    with torch.no_grad():
+        rec = led.autoencoder.decode(led.autoencoder.encode(torch.as_tensor(xs, dtype=torch.float32),
+                                                            sample=False)).double().numpy()
+    expected = np.mean((rec - xs) ** 2)
+    assert A.reconstruction_error(led, x) == pytest.approx(expected, rel=1e-5)
+    assert A.reconstruction_error(led, flat, batch_size=3) == pytest.approx(A.reconstruction_error(led, flat),
+                                                                            rel=1e-12)
+    with pytest.raises(ValueError, match="x must have shape"):
+        A.reconstruction_error(led, np.zeros((4, 63)))
+    with pytest.raises(TypeError, match="led must be"):
+        A.reconstruction_error(cfg, flat)

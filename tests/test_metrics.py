@@ -365,3 +365,65 @@ def test_forecast_error_is_zero_for_the_truth_and_matches_direct_computations():
         M.forecast_error(pred, truth, kind="rmse")
     with pytest.raises(ValueError, match="disagree"):
         M.forecast_error(pred[:, :, :5], truth)
+
+
+# --------------------------------------------------------------------------- NRMSE, VPT, first crossing
+def test_nrmse_hand_computed_with_each_kind_of_scale():
+    y = np.array([[0.0, 2.0], [2.0, 6.0], [4.0, 10.0]])  # std over time: [1.633, 3.266]
+    y_hat = y + np.array([[0.0, 0.0], [1.0, -2.0], [2.0, 4.0]])
+    # scalar scale 2: sqrt(mean((e / 2)^2)) per time
+    np.testing.assert_allclose(M.nrmse(y, y_hat, scale=2.0), [0.0, math.sqrt((0.25 + 1.0) / 2), math.sqrt((1 + 4) / 2)])
+    # per-point scale
+    np.testing.assert_allclose(M.nrmse(y, y_hat, scale=[1.0, 2.0]), [0.0, 1.0, math.sqrt((4 + 4) / 2)])
+    # default: the standard deviation of y over time at each point (population std)
+    s = np.array([np.std([0, 2, 4]), np.std([2, 6, 10])])
+    expected = np.sqrt(np.mean(((y_hat - y) / s) ** 2, axis=1))
+    np.testing.assert_allclose(M.nrmse(y, y_hat), expected, rtol=1e-14)
+    assert expected[1] == pytest.approx(math.sqrt((1 / s[0] ** 2 + 4 / s[1] ** 2) / 2))
+    # scale invariance: the same NRMSE for y and y_hat in other units
+    np.testing.assert_allclose(M.nrmse(3 * y + 1, 3 * y_hat + 1), expected, rtol=1e-12)
+
+
+def test_nrmse_bad_input():
+    y = np.ones((4, 3))
+    with pytest.raises(ValueError, match="standard deviation is 0"):
+        M.nrmse(y, y)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        M.nrmse(y, y, scale=0.0)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        M.nrmse(y, y, scale=[1.0, 2.0])
+    with pytest.raises(ValueError, match="same shape"):
+        M.nrmse(y, np.ones((4, 2)), scale=1.0)
+    with pytest.raises(ValueError, match="y_hat contains NaN"):
+        M.nrmse(y, np.full((4, 3), np.nan), scale=1.0)
+    with pytest.raises(ValueError, match="at least two times"):
+        M.nrmse(y[:1], y[:1])
+
+
+def test_valid_prediction_time_hand_computed():
+    t = np.array([0.5, 1.0, 1.5, 2.0, 2.5])
+    assert M.valid_prediction_time(t, [0.1, 0.2, 0.4, 0.6, 0.3]) == 1.5  # later dip below does not count
+    assert M.valid_prediction_time(t, [0.1, 0.2, 0.5, 0.1, 0.1]) == 1.0  # reaching the threshold ends it
+    assert M.valid_prediction_time(t, [0.7, 0.1, 0.1, 0.1, 0.1]) == 0.0
+    assert M.valid_prediction_time(t, [0.1] * 5) == 2.5
+    assert M.valid_prediction_time(t, [0.1, 0.2, 0.25, 0.3, 1.0], threshold=0.22) == 1.0
+    # with the NRMSE of a forecast that drifts linearly: e(t) = 0.1 t crosses 0.5 at t = 5
+    tt = np.arange(1, 101) * 0.1
+    y = np.sin(np.linspace(0, 20, 100))[:, None] * np.ones((1, 4))
+    err = M.nrmse(y, y + 0.1 * tt[:, None], scale=1.0)
+    assert M.valid_prediction_time(tt, err) == pytest.approx(4.9)
+
+
+def test_first_crossing_hand_computed_and_bad_input():
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    assert M.first_crossing(t, [0.0, 0.5, 0.7, 0.2], 0.5) == 2.0  # strictly above
+    assert M.first_crossing(t, [0.0, 0.1, 0.2, 0.3], 0.5) == 3.0  # never: the end
+    assert M.first_crossing(t, [0.9, 0.1, 0.2, 0.3], 0.5) == 0.0
+    with pytest.raises(ValueError, match="same length"):
+        M.first_crossing(t, [0.0, 1.0], 0.5)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        M.first_crossing([0.0, 2.0, 1.0], [0.0, 1.0, 2.0], 0.5)
+    with pytest.raises(ValueError, match="threshold"):
+        M.valid_prediction_time(t, [0.0] * 4, threshold=float("nan"))
+    with pytest.raises(ValueError, match="err contains NaN"):
+        M.valid_prediction_time(t, [0.0, np.nan, 0.0, 0.0])
