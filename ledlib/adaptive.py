@@ -164,3 +164,259 @@ def switching_sequence(phases) -> list[tuple[str, int]]:
         return []
     edges = np.flatnonzero(np.r_[True, ph[1:] != ph[:-1], True])
     return [(str(ph[a]), int(b - a)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+# ---------------------------------------------------------------------------------
+# the accuracy / cost trade-off of a criterion, against the fixed schedule's
+# ---------------------------------------------------------------------------------
+@dataclass
+class AdaptivePoint:
+    """One criterion of :func:`threshold_sweep`: its error against the truth, speed-up and
+    macro utilisation, and the forecast."""
+
+    criterion: AdaptiveCriterion
+    error: float
+    S: float
+    macro_utilisation: float
+    result: object  # ledlib.forecast.ForecastResult
+
+
+def threshold_sweep(model, system, x0, horizon: float, *, T_warm: float, criteria, error, n_runs: int = 1,
+                    t0: float = 0.0, seed: int = 0, record_at="all", micro_per_step: float | None = None
+                    ) -> list[AdaptivePoint]:
+    """Error and speed-up of each criterion in ``criteria``, as
+    :func:`ledlib.forecast.rho_sweep` does for the fixed schedule: the same initial
+    conditions and seed, ``error(result)`` against the truth, ``S`` the micro solver's
+    time per coarse step (timed once here unless given) over LED's propagation time per
+    coarse step (the ensemble, the comparisons and the spread included)."""
+    from .forecast import forecast, time_micro_solver
+    from .forecast.speedup import _positive_seconds
+
+    criteria = list(criteria)
+    if not criteria:
+        raise ValueError("criteria must list at least one AdaptiveCriterion")
+    for i, c in enumerate(criteria):
+        if not isinstance(c, AdaptiveCriterion):
+            raise TypeError(f"criteria[{i}] must be an AdaptiveCriterion, got {type(c).__name__}")
+    if not callable(error):
+        raise TypeError("error must be a callable error(ForecastResult) -> float")
+    if micro_per_step is None:
+        micro_per_step = time_micro_solver(system, x0, horizon, t0=float(t0) + float(T_warm), n_runs=n_runs,
+                                           record_at=record_at, seed=seed)
+    micro_per_step = _positive_seconds("micro_per_step", micro_per_step)
+    points = []
+    for c in criteria:
+        res = forecast(model, system, x0, horizon, T_warm=T_warm, n_runs=n_runs, t0=t0, seed=seed,
+                       record_at=record_at, criterion=c)
+        points.append(AdaptivePoint(c, float(error(res)), res.speedup(micro_per_step), res.macro_utilisation, res))
+    return points
+
+
+def pareto_front(errors, speedups) -> np.ndarray:
+    """Indices of the points no other point beats in both error (lower) and speed-up
+    (higher), sorted by error; non-finite points are left out."""
+    e = np.asarray(errors, dtype=np.float64).ravel()
+    s = np.asarray(speedups, dtype=np.float64).ravel()
+    if e.shape != s.shape:
+        raise ValueError(f"errors and speedups must have the same length, got {e.size} and {s.size}")
+    ok = np.flatnonzero(np.isfinite(e) & np.isfinite(s))
+    order = ok[np.lexsort((-s[ok], e[ok]))]  # by error, the fastest first among equal errors
+    front, best = [], -np.inf
+    for i in order:
+        if s[i] > best:
+            front.append(i)
+            best = s[i]
+    return np.asarray(front, dtype=np.int64)
+
+
+def fixed_speedup_at(error: float, fixed_errors, fixed_speedups) -> float:
+    """The fixed schedule's speed-up at ``error``: interpolated (linear in log error and
+    log S) along the Pareto front of the fixed points; NaN outside its error range (no
+    extrapolation)."""
+    e = np.asarray(fixed_errors, dtype=np.float64)
+    s = np.asarray(fixed_speedups, dtype=np.float64)
+    front = pareto_front(e, s)
+    front = front[(e[front] > 0) & (s[front] > 0)]
+    if front.size == 0 or not np.isfinite(error) or error <= 0:
+        return math.nan
+    le, ls = np.log(e[front]), np.log(s[front])
+    x = math.log(error)
+    if x < le[0] - 1e-12 or x > le[-1] + 1e-12:
+        return math.nan
+    if front.size == 1:
+        return float(s[front[0]])
+    return float(np.exp(np.interp(x, le, ls)))
+
+
+def speedup_ratio_at_error(error: float, S: float, fixed_errors, fixed_speedups) -> float:
+    """``S`` over the fixed schedule's speed-up at the same ``error``
+    (:func:`fixed_speedup_at`): above 1 the adaptive criterion is faster for that accuracy."""
+    ref = fixed_speedup_at(error, fixed_errors, fixed_speedups)
+    return float(S) / ref if np.isfinite(ref) and ref > 0 else math.nan
+
+
+def latent_error(result, z_true, scale=1.0) -> np.ndarray:
+    """Realised latent error of a forecast, per member and step: the scaled RMS over latent
+    coordinates of ``result.latents`` (kept at every step, ``keep_latents="all"``) minus
+    ``z_true (n_ic, n_steps + 1, d_z)`` (the truth encoded at steps 0..n_steps) ->
+    ``(n_ic, n_runs, n_steps)`` for steps 1..n_steps."""
+    lat = getattr(result, "latents", None)
+    if lat is None or lat.shape[2] != result.n_steps + 1:
+        raise ValueError("result must keep the latents of every step (forecast(..., keep_latents='all'))")
+    z_true = np.asarray(z_true, dtype=np.float64)
+    if z_true.shape != (lat.shape[0], lat.shape[2], lat.shape[3]):
+        raise ValueError(f"z_true must have shape {(lat.shape[0], lat.shape[2], lat.shape[3])}, got {z_true.shape}")
+    d = (lat.astype(np.float64) - z_true[:, None]) / np.asarray(scale, dtype=np.float64)
+    return np.sqrt((d ** 2).mean(axis=-1))[:, :, 1:]
+
+
+def calibration(spread, error, n_bins: int = 8) -> dict[str, np.ndarray]:
+    """How well the predicted spread tells the realised error: the pairs with a finite
+    spread grouped into ``n_bins`` bins of equal count by spread; per bin the mean spread,
+    the mean and the 10/90 % quantiles of the error, and the count. Also the Spearman
+    rank correlation of all pairs (``rank_correlation``)."""
+    u = np.asarray(spread, dtype=np.float64).ravel()
+    e = np.asarray(error, dtype=np.float64).ravel()
+    if u.shape != e.shape:
+        raise ValueError(f"spread and error must have the same size, got {u.size} and {e.size}")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or not 1 <= n_bins <= 1000:
+        raise ValueError(f"n_bins must be an integer in [1, 1000], got {n_bins!r}")
+    ok = np.isfinite(u) & np.isfinite(e)
+    u, e = u[ok], e[ok]
+    if u.size < 2:
+        raise ValueError(f"calibration needs at least 2 finite (spread, error) pairs, got {u.size}")
+    order = np.argsort(u, kind="stable")
+    parts = [p for p in np.array_split(order, min(int(n_bins), u.size)) if p.size]
+    out = {
+        "spread": np.array([u[p].mean() for p in parts]),
+        "error": np.array([e[p].mean() for p in parts]),
+        "error_lo": np.array([np.quantile(e[p], 0.1) for p in parts]),
+        "error_hi": np.array([np.quantile(e[p], 0.9) for p in parts]),
+        "count": np.array([p.size for p in parts]),
+    }
+    from scipy.stats import rankdata
+
+    ru, re = rankdata(u), rankdata(e)  # ties get their mean rank
+    out["rank_correlation"] = np.array(np.corrcoef(ru, re)[0, 1] if ru.std() > 0 and re.std() > 0 else np.nan)
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# the chapter's study: fixed rho sweep and adaptive threshold sweep on one system
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StudySettings:
+    """The adaptive chapter's choices for one system (lengths in coarse steps): ``K``
+    ensemble members, the thresholds swept (spread and comparison thresholds set equal),
+    the one reported in the scorecard, the comparison and micro block lengths and the
+    longest macro phase (the fixed sweep's longest ``T_m``)."""
+
+    K: int
+    thresholds: tuple
+    report_threshold: float
+    n_compare: int
+    n_micro: int
+    max_macro: int | None
+
+    def criteria(self) -> list[AdaptiveCriterion]:
+        return [AdaptiveCriterion(spread_threshold=t, comparison_threshold=t, n_compare=self.n_compare,
+                                  n_micro=self.n_micro, max_macro=self.max_macro) for t in self.thresholds]
+
+
+_THRESHOLDS = (0.01, 0.03, 0.1, 0.3, 1.0)
+# n_micro = T_mu / coarse_dt and max_macro = the longest T_m / coarse_dt of the trade-offs
+# chapter's sweep (ledlib.paper.tradeoff_settings), so that both sweeps span the same cycles.
+STUDY = {
+    "KS": StudySettings(3, _THRESHOLDS, 0.1, n_compare=5, n_micro=10, max_macro=100),
+    "FHN": StudySettings(3, _THRESHOLDS, 0.1, n_compare=5, n_micro=10, max_macro=100),
+    "AD1D": StudySettings(3, _THRESHOLDS, 0.1, n_compare=5, n_micro=10, max_macro=90),
+}
+# the scorecard's prefix of each system
+SCORECARD_PREFIX = {"KS": "KS", "FHN": "FHN", "AD1D": "AD1", "AD3D": "AD3"}
+
+
+@dataclass
+class Study:
+    """What :func:`run_study` measured on one system."""
+
+    system: str
+    profile: str
+    settings: StudySettings
+    error_kind: str
+    fixed: list  # ledlib.forecast.SweepPoint, the fixed schedule over rho (a single LED)
+    adaptive: list[AdaptivePoint]  # the criterion over the thresholds (the ensemble)
+    calibration: dict  # calibration(...) of a latent run that reads the spread every step
+    spread: np.ndarray  # that run's spread and realised latent error, (n_ic, n_runs, n_steps)
+    latent_error: np.ndarray
+    micro_per_step: float
+    ensemble_records: list
+
+    @property
+    def report(self) -> AdaptivePoint:
+        """The adaptive point of the reported threshold."""
+        for p in self.adaptive:
+            if p.criterion.spread_threshold == self.settings.report_threshold:
+                return p
+        raise ValueError(f"no adaptive point at the reported threshold {self.settings.report_threshold}")
+
+    def scorecard(self) -> dict[str, float]:
+        """``SYS.adaptive_macro_utilisation``, ``_error``, ``_speedup`` and
+        ``_vs_fixed_speedup_ratio`` (S over the fixed front's S at the same error; NaN where
+        that error is outside the fixed sweep's range)."""
+        p, pre = self.report, SCORECARD_PREFIX[self.system]
+        ratio = speedup_ratio_at_error(p.error, p.S, [q.error for q in self.fixed], [q.S for q in self.fixed])
+        return {f"{pre}.adaptive_macro_utilisation": p.macro_utilisation, f"{pre}.adaptive_error": p.error,
+                f"{pre}.adaptive_speedup": p.S, f"{pre}.adaptive_vs_fixed_speedup_ratio": ratio}
+
+
+def run_study(system: str, profile: str = "quick", *, cache=None, seed: int = 0, device: str = "auto",
+              progress: bool = False, settings: StudySettings | None = None, config=None, dataset=None) -> Study:
+    """The adaptive chapter on one paper system: LED from :func:`ledlib.train.fit_led`
+    (cached), an ensemble of ``settings.K`` RNNs on its autoencoder (member 0 is LED's own
+    RNN), the fixed schedule over the trade-offs chapter's rho and the adaptive criterion
+    over ``settings.thresholds`` from the same initial conditions, error measure, seed
+    and micro solver timing; and a calibration run (latent propagation of the ensemble,
+    spread against the realised latent error). ``config``/``dataset``: as for ``fit_led``."""
+    from . import paper as _paper
+    from . import train
+    from .ensemble import fit_ensemble
+    from .forecast import forecast, rho_sweep, time_micro_solver
+    from .metrics import forecast_error
+
+    if system not in STUDY and settings is None:
+        raise ValueError(f"system must be one of {tuple(STUDY)} (or pass settings=), got {system!r}")
+    st = STUDY[system] if settings is None else settings
+    kind, T_warm, T_mu, T_ms, horizons = _paper.tradeoff_settings()[system]
+    is_paper = profile == "paper"
+    horizon = horizons[is_paper]
+    fit = train.fit_led(system, profile, config=config, dataset=dataset, cache=cache, seed=seed, device=device,
+                        progress=progress)
+    ens, records = fit_ensemble(fit.led, fit.dataset, st.K, cache=cache, seed=seed, device=device,
+                                progress=progress, include_led=True)
+    sys_, test = fit.dataset.system(), fit.dataset.test
+    n_ic = test.n_traj if is_paper else 1
+    dt = sys_.coarse_dt
+    n_warm, n_steps = round(T_warm / dt), round(horizon / dt)
+    if test.states.shape[1] < n_warm + n_steps + 1:
+        raise ValueError(f"the test trajectories ({test.states.shape[1]} samples) are shorter than the warm-up "
+                         f"and horizon ({n_warm + n_steps + 1})")
+    truth = test.states[:n_ic, n_warm + 1:n_warm + 1 + n_steps]
+    x0, t0 = test.states[:n_ic, 0], float(test.t[0, 0])
+
+    def error(res):
+        return forecast_error(res.states, truth, kind=kind)
+
+    micro = time_micro_solver(sys_, x0, horizon, t0=t0 + T_warm, record_at="all", seed=seed)
+    fixed = rho_sweep(fit.led, sys_, x0, horizon, T_warm=T_warm, T_mu=T_mu, T_m_values=T_ms, error=error, t0=t0,
+                      seed=seed, micro_per_step=micro)
+    adaptive = threshold_sweep(ens, sys_, x0, horizon, T_warm=T_warm, criteria=st.criteria(), error=error, t0=t0,
+                               seed=seed, micro_per_step=micro)
+    # calibration: the ensemble in the latent space all the way, its spread read every step
+    always = AdaptiveCriterion(spread_threshold=math.inf, comparison_threshold=None, n_compare=0, n_micro=1)
+    cal = forecast(ens, sys_, x0, horizon, T_warm=T_warm, t0=t0, seed=seed, record_at="none",
+                   keep_latents="all", criterion=always)
+    states = test.states[:n_ic, n_warm:n_warm + n_steps + 1]
+    z_true = np.asarray(ens.encode(states.reshape(-1, *states.shape[2:])).cpu()).reshape(n_ic, n_steps + 1, -1)
+    err = latent_error(cal, z_true, ens.latent_scale.cpu().numpy())
+    return Study(system, profile, st, kind, fixed, adaptive, calibration(cal.spread, err), cal.spread, err, micro,
+                 records)

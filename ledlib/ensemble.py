@@ -213,19 +213,22 @@ def latent_spread(z: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.T
 
 
 def fit_ensemble(led, dataset, K: int, *, rnn_config=None, cache=None, seed: int = 0, device: str = "auto",
-                 progress: bool = True, prediction: str = "mean") -> tuple[LatentEnsemble, list[dict[str, Any]]]:
+                 progress: bool = True, prediction: str = "mean", include_led: bool = False
+                 ) -> tuple[LatentEnsemble, list[dict[str, Any]]]:
     """``K`` latent RNNs on ``led``'s trained autoencoder, member ``k`` trained by
     :func:`ledlib.train.fit_rnn` with seed ``seed + k`` (each cached as that function caches
-    one RNN, so a second call loads them). ``rnn_config`` defaults to ``led``'s. Returns the
-    ensemble and the members' training records."""
+    one RNN, so a second call loads them). ``rnn_config`` defaults to ``led``'s.
+    ``include_led``: member 0 is ``led`` itself (its own RNN, e.g. from
+    :func:`ledlib.train.fit_led`; its record is ``None``), members ``1..K-1`` are trained as
+    above: one training fewer. Returns the ensemble and the members' training records."""
     from . import train
 
     K = _check_K(K)
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     rnn_config = led.config.rnn if rnn_config is None else rnn_config
-    members, records = [], []
-    for k in range(K):
+    members, records = ([led.eval()], [None]) if include_led else ([], [])
+    for k in range(1 if include_led else 0, K):
         m, rec = train.fit_rnn(led, rnn_config, dataset, cache=cache, seed=int(seed) + k, device=device,
                                progress=progress)
         members.append(m.eval())

@@ -324,3 +324,102 @@ def test_bad_use_in_forecast_raises(ks, ks_x0, ks_ens):
         forecast(single, ks, ks_x0, 4 * h, T_warm=2 * h, criterion=crit)
     with pytest.raises(TypeError, match="criterion"):
         forecast(ks_ens, ks, ks_x0, 4 * h, T_warm=2 * h, criterion="adaptive")
+
+
+# ---------------------------------------------------------------------------------
+# the trade-off against the fixed schedule: fronts, interpolation, calibration
+# ---------------------------------------------------------------------------------
+def test_pareto_front_and_speedup_at_the_same_error():
+    from ledlib.adaptive import fixed_speedup_at, pareto_front, speedup_ratio_at_error
+
+    e = [0.4, 0.1, 0.2, 0.3, np.nan, 0.05]
+    s = [10.0, 2.0, 1.5, 8.0, 99.0, 1.0]
+    # (0.2, 1.5) is beaten by (0.1, 2.0); NaN is out; the rest sorted by error
+    assert pareto_front(e, s).tolist() == [5, 1, 3, 0]
+    # log-log interpolation between (0.1, 2) and (0.3, 8): at sqrt(0.03) the geometric mean
+    assert fixed_speedup_at(math.sqrt(0.1 * 0.3), e, s) == pytest.approx(4.0)
+    assert fixed_speedup_at(0.3, e, s) == pytest.approx(8.0)
+    assert math.isnan(fixed_speedup_at(0.5, e, s)) and math.isnan(fixed_speedup_at(0.01, e, s))
+    assert speedup_ratio_at_error(0.3, 12.0, e, s) == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="same length"):
+        pareto_front([1.0], [1.0, 2.0])
+
+
+def test_calibration_of_a_spread_that_tells_the_error():
+    from ledlib.adaptive import calibration
+
+    rng = np.random.default_rng(0)
+    u = rng.uniform(0, 1, 400)
+    good = calibration(u, 2 * u + 0.01 * rng.normal(size=400), n_bins=4)
+    assert good["count"].tolist() == [100] * 4
+    np.testing.assert_allclose(good["error"], 2 * good["spread"], atol=0.01)
+    assert good["rank_correlation"] > 0.99 and (good["error_lo"] <= good["error"]).all()
+    useless = calibration(u, rng.uniform(0, 1, 400), n_bins=4)
+    assert abs(float(useless["rank_correlation"])) < 0.15
+    with_nan = calibration(np.r_[u, np.nan], np.r_[u, 1.0], n_bins=1)
+    assert with_nan["count"].tolist() == [400]  # pairs without a spread are left out
+    with pytest.raises(ValueError, match="n_bins"):
+        calibration(u, u, n_bins=0)
+    with pytest.raises(ValueError, match="at least 2"):
+        calibration([np.nan, 1.0], [1.0, 1.0])
+
+
+def test_threshold_sweep_and_latent_error_with_a_perfect_surrogate(ks, ks_x0, ks_truth):
+    from ledlib.adaptive import latent_error, threshold_sweep
+
+    h = ks.coarse_dt
+    crits = [AdaptiveCriterion(spread_threshold=t, comparison_threshold=t, n_compare=1, n_micro=3, max_macro=4)
+             for t in (0.0, math.inf)]
+
+    def err(res):
+        return float(np.abs(res.states - ks_truth).max())
+
+    pts = threshold_sweep(perfect(ks), ks, ks_x0, N_STEPS * h, T_warm=N_WARM * h, criteria=crits, error=err,
+                          n_runs=1, micro_per_step=1.0)
+    assert [p.macro_utilisation for p in pts] == [0.0, 10 / 16]
+    assert max(p.error for p in pts) < 1e-5 and all(p.S > 0 for p in pts)
+    res = _run(perfect(ks), ks, ks_x0, criterion=crits[1])
+    z_true = ks.simulate(ks_x0, N_WARM + N_STEPS)[:, N_WARM:]
+    e = latent_error(res, z_true)
+    assert e.shape == (2, 1, N_STEPS) and e.max() < 1e-5
+    with pytest.raises(ValueError, match="keep_latents"):
+        latent_error(_run(perfect(ks), ks, ks_x0, criterion=crits[1]).__class__(
+            **{**res.__dict__, "latents": None}), z_true)
+    with pytest.raises(TypeError, match="criteria"):
+        threshold_sweep(perfect(ks), ks, ks_x0, N_STEPS * h, T_warm=N_WARM * h, criteria=[None], error=err)
+
+
+def test_run_study_end_to_end_on_a_tiny_model(tmp_path):
+    """The chapter's pipeline on a 2-epoch KS model: every number it reports is consistent
+    with the forecasts it ran (the values themselves are those of an untrained model)."""
+    import dataclasses
+
+    from ledlib import data
+    from ledlib.adaptive import STUDY, StudySettings, run_study
+
+    s = data.spec("KS", "quick")
+    sizes = {"train": 40, "val": 40, "test": 320}
+    s = s.with_(splits=tuple((n, dataclasses.replace(sp, n_samples=sizes[n], n_traj=1)) for n, sp in s.splits),
+                transient=5.0)
+    ds = data.load(s, cache=tmp_path, progress=False)
+    cfg = configs.get("KS", "quick")
+    short = {"max_epochs": 2}
+    cfg = dataclasses.replace(cfg, ae_train=dataclasses.replace(cfg.ae_train, **short),
+                              rnn_train=dataclasses.replace(cfg.rnn_train, bptt=5, hidden_propagation_length=10,
+                                                            **short))
+    st = StudySettings(2, (0.0, 0.3, math.inf), 0.3, n_compare=5, n_micro=10, max_macro=100)
+    study = run_study("KS", "quick", cache=tmp_path, seed=0, device="cpu", settings=st, config=cfg, dataset=ds)
+    assert [p.rho for p in study.fixed] == [math.inf, 10.0, 5.0, 1.0]
+    u = [p.macro_utilisation for p in study.adaptive]
+    assert u[0] == 0.0 and u[-1] == st.criteria()[-1].macro_utilisation_bound(240)  # threshold 0 / inf
+    assert u[0] <= u[1] <= u[2]
+    # threshold 0 is the micro solver: its error is the solver's against itself
+    assert study.adaptive[0].error < 1e-5
+    card = study.scorecard()
+    assert set(card) == {f"KS.adaptive_{k}" for k in ("macro_utilisation", "error", "speedup",
+                                                      "vs_fixed_speedup_ratio")}
+    assert card["KS.adaptive_macro_utilisation"] == u[1] and card["KS.adaptive_speedup"] > 0
+    cal = study.calibration
+    assert cal["count"].sum() == np.isfinite(study.spread).sum() == 240
+    assert study.ensemble_records[0] is None and np.isfinite(study.ensemble_records[1]["best_val_loss"])
+    assert set(STUDY) == {"KS", "FHN", "AD1D"}
