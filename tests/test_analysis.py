@@ -309,8 +309,9 @@ def test_reconstruction_error_is_the_mean_square_in_network_units():
                                                             sample=False)).double().numpy()
     expected = np.mean((rec - xs) ** 2)
     assert A.reconstruction_error(led, x) == pytest.approx(expected, rel=1e-5)
+    # batches change only the float32 rounding inside the network
     assert A.reconstruction_error(led, flat, batch_size=3) == pytest.approx(A.reconstruction_error(led, flat),
-                                                                            rel=1e-12)
+                                                                            rel=1e-6)
     with pytest.raises(ValueError, match="x must have shape"):
         A.reconstruction_error(led, np.zeros((4, 63)))
     with pytest.raises(TypeError, match="led must be"):
