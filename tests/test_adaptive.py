@@ -423,3 +423,15 @@ def test_run_study_end_to_end_on_a_tiny_model(tmp_path):
     assert cal["count"].sum() == np.isfinite(study.spread).sum() == 240
     assert study.ensemble_records[0] is None and np.isfinite(study.ensemble_records[1]["best_val_loss"])
     assert set(STUDY) == {"KS", "FHN", "AD1D"}
+    # the chapter's figures draw what was measured
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ledlib.plots.adaptive import adaptive_calibration, adaptive_pareto, adaptive_switching
+
+    ax = adaptive_pareto({"KS": study}).axes[0]
+    drawn = {tuple(np.round(line.get_xdata(), 12)) for line in ax.lines}
+    assert tuple(np.round([p.error for p in study.fixed], 12)) in drawn
+    ax = adaptive_calibration({"KS": study}).axes[0]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), cal["error"])
+    adaptive_switching(study.report.result)
