@@ -275,7 +275,7 @@ plots.mixture_decoder_diagram();
 # latent input fixed, so that the network only has to learn one density. For comparison
 # the same decoder is fitted to $y$ itself, without the transform.
 
-# %%
+# %% tags=["hide-input"]
 def wall_sample(n, rng):
     near0 = rng.random(n) < 0.55
     return np.where(near0, rng.beta(0.8, 6, n), 1 - rng.beta(1.2, 5, n)).astype(np.float32)
@@ -397,7 +397,7 @@ for cell in ("lstm", "gru"):
 print(f"(training: {time.perf_counter() - t0:.1f} s)")
 
 
-# %%
+# %% tags=["hide-input"]
 @torch.no_grad()
 def forecast(rnn, z_warm, n_steps):
     """Teacher-force on z_warm (B, T, 1), then iterate the RNN on its own output."""

@@ -87,7 +87,7 @@ plots.ks_contour(u, t_u, ks.x, lyapunov_exponent=lyap.exponent);
 # fast forecasts must lose accuracy: the paper reports $\Lambda_1 = 0.048$, a Lyapunov
 # time of 20.8.
 
-# %%
+# %% tags=["hide-input"]
 print(f"largest Lyapunov exponent: {lyap.exponent:.4f} ± {lyap.stderr:.4f} "
       f"(Lyapunov time {1 / lyap.exponent:.1f}); paper: 0.048 (20.83)")
 record("KS.lyapunov_exponent", round(lyap.exponent, 4), paper=0.048, unit="1/time", figure="§8.4",

@@ -111,7 +111,7 @@ def compare(pred, true):
 # dimension $d_p = 200$, $d_z = 1$, four mixture kernels and an LSTM of 100 units. Bold
 # values are that pick; the paper profile trains it, the quick profile a small version.
 
-# %%
+# %% tags=["hide-input"]
 fitted = train.fit_led("AD1D", profile, cache=cache, seed=seed, device=str(dev), progress=paper)
 led, ds = fitted.led.eval(), fitted.dataset
 ad1 = ds.system()
@@ -179,7 +179,7 @@ plots.particle_forecast({"latent": show["latent"]}, n_latent=1);
 # trajectories, and the distribution of all positions of the forecast against the true
 # run.
 
-# %%
+# %% tags=["hide-input"]
 long = forecast(led, ad1, x_ic, T_LONG, T_warm=T_WARM, t0=t_ic, seed=seed, record_at="none",
                 keep_latents="all")
 z_long = long.latents[0, 0, :, 0]
@@ -328,7 +328,7 @@ print(f"latent, decoding a configuration at every step: S = {s_every:.3g}")
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 20: the errors above averaged over time and initial conditions, per LED variant, with the sampling floor (dashed), and (e) the speed-up against rho (dotted: latent propagation).", "name": "fig-ad1-stat-summary"}}
 plots.moment_error_summary(summ, speedup, rho);
 
-# %%
+# %% tags=["remove-cell"]
 lab9 = plots.variant_label(T_MS[-2], T_MU)
 size = (f"{N_IC} ICs x {N_RUNS} runs (paper 20 x 400), T_f={T_F:g}, moments every {RECORD} steps; truth: "
         f"{2 * N_RUNS} runs per IC drawn from the solver's exact law")
@@ -359,6 +359,8 @@ record("AD1.speedup_latent", float(f"{speedup['latent']:.3g}"), paper=100.0, uni
 # - **Ground truth by physics, not brute force.** Non-interacting particles make the
 #   true statistics of the finite-$N$ moments computable exactly from the one-particle
 #   law of the solver; we checked it against a real ensemble.
+
+# %% [markdown] tags=["only-quick"]
 # - **Quick profile.** Its networks are small and trained for seconds on 200 samples, the
 #   ensembles and horizons are tiny, the phases are a tenth of the paper's and only
 #   $\rho = 9$ and 5 are run: its

@@ -140,7 +140,7 @@ def snapshots(res, times):
 # mixture kernels, no weight decay, and an LSTM of 100 units. The paper profile trains
 # it; the quick profile trains a small version.
 
-# %%
+# %% tags=["hide-input"]
 fitted = train.fit_led("AD3D", profile, cache=cache, seed=seed, device=str(dev), progress=paper)
 led, ds = fitted.led.eval(), fitted.dataset
 ad3 = ds.system()
@@ -204,7 +204,7 @@ plots.particle_snapshots_compare(SNAPS, snapshots(truth, SNAPS), {lab: snapshots
 # well-separated groups give $k$ eigenvalues close to 1 and a drop after the $k$-th, so
 # we choose the $k \in [2, 10]$ after which the drop is largest.
 
-# %%
+# %% tags=["hide-input"]
 long = forecast(led, ad3, x_ic, T_LONG, T_warm=T_WARM, t0=t_ic, seed=seed, record_at="none", keep_latents="all")
 z_pca, pca = analysis.latent_pca(long.latents[0, 0], n_components=3)
 n_pts = 2000 if paper else 800  # points clustered (dense eigenproblems of this size)
@@ -242,7 +242,7 @@ plots.metastable_states(z_pca, labels, centres, configs_k, eig, L=ad3.L);
 # three per-axis laws (the axes do not interact; the third, without wind, has a closed
 # form), sampled 1000 particles per true run.
 
-# %%
+# %% tags=["hide-input"]
 n_groups = math.ceil(N_IC / ds.test.n_traj)
 step = max(1, (ds.test.n_samples - I0) // n_groups)
 groups = [(float(ds.test.t[0, I0 + g * step]),
@@ -285,7 +285,7 @@ print(f"latent, decoding a configuration at every step: S = {s_every:.3g}")
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 26 (and Figure 3C–D, 3H): the errors above averaged over time and initial conditions, per variant, with the sampling floor (dashed), and (e) the speed-up against rho (dotted: latent propagation).", "name": "fig-ad3-stat-summary"}}
 plots.moment_error_summary(summ, speedup, rho);
 
-# %%
+# %% tags=["remove-cell"]
 size = (f"{N_IC} ICs x {N_RUNS} runs (paper 12 x 600), T_f={T_F:g}, moments every {RECORD} steps; truth: "
         f"{2 * N_RUNS} runs per IC drawn from the solver's exact law")
 fl = summ["floor"]
@@ -309,7 +309,7 @@ for tag, lab in (("latent", "latent"), ("rho5", plots.variant_label(T_MS[-1], T_
 # apart two *true* runs of 400 particles are (different random numbers) is the scale
 # against which to read the WD.
 
-# %%
+# %% tags=["hide-input"]
 ad400 = systems.AdvectionDiffusion(dim=3, n_particles=400)
 x400 = x_ic[:, :400]
 truth400, runs400 = single_forecasts(led, ad400, x400, t_ic, show_variants, seed)
@@ -343,7 +343,7 @@ plots.particle_snapshots_compare(SNAPS, snapshots(truth400, SNAPS), {lab: snapsh
 # change. We compare latent LED with the truth over many runs (WD of the M1 and M2
 # distributions, as above) and measure the speed-up for several $\rho$.
 
-# %%
+# %% tags=["hide-input"]
 def peclet_case(pe):
     """Data, trained LED, the statistical study (latent) and the speed-ups of one Péclet number."""
     sp, cfg = studies.peclet_case(profile, pe)
@@ -378,7 +378,7 @@ plots.peclet_study({pe: e["latent"]["M1"]["wd"] for pe, e in pe_sum.items()},
                    {pe: e["floor"]["M1"]["wd"] for pe, e in pe_sum.items()},
                    {pe: e["floor"]["M2"]["wd"] for pe, e in pe_sum.items()});
 
-# %%
+# %% tags=["remove-cell"]
 pe_note = (f"latent LED, 1 IC x {PE_RUNS} runs (paper 400), T_f={PE_T_F:g}, N={PE_N}, "
            f"{PE_SPLITS[0]}+{PE_SPLITS[1]} training samples")
 for m in ("m1", "m2"):
@@ -410,6 +410,8 @@ record("AD3.pe_speedup", {str(pe): float(f"{r[2][math.inf]:.3g}") for pe, r in p
 #   is fixed, so the cheaper the solver the smaller the gain. The small-Pe case needs a
 #   hundred times more solver steps per unit time than the large-Pe case, and the
 #   speed-up grows accordingly.
+
+# %% [markdown] tags=["only-quick"]
 # - **Quick profile.** Small networks trained for seconds, tiny ensembles and horizons,
 #   phases of a tenth of the paper's with $\rho = 9$ and 5 only, and 100 particles in the
 #   Péclet study: every step

@@ -123,7 +123,7 @@ plots.fhn_initial_conditions(system.x, system.paper_initial_conditions(), ["trai
 # (warm-up 75, then 375 steps) has the lowest MNAD; the test trajectory plays no part.
 
 
-# %%
+# %% tags=["hide-input"]
 base = configs.get("FHN", profile)
 
 
@@ -154,7 +154,7 @@ base = base.replace(rnn_train=dataclasses.replace(base.rnn_train, noise_level=no
 print(f"picked: {100 * noise:g} %")
 
 
-# %%
+# %% tags=["hide-input"]
 def describe(cfg):
     ae, rnn, tr = cfg.ae, cfg.rnn, cfg.rnn_train
     return (f"AE {ae.n_layers}x{ae.width} {ae.activation}{' residual' if ae.residual else ''}, "
@@ -199,7 +199,7 @@ for tid, text in (("T5", describe(base).split(";")[0] + f" ({profile} profile)")
 # factor of two of the lowest in the study.
 
 
-# %%
+# %% tags=["hide-input"]
 def test_mse(model):
     """Reconstruction MSE of the test trajectory in standardised units (VAE: the mean)."""
     x = ds.test.flat()
@@ -238,7 +238,7 @@ plots.fhn_latent_dim_study(LATENT_GRID, mse_ae, mse_vae);
 # one for $v$. We score only the forecast steps, not the warm-up (where LED reproduces
 # nothing, the solver runs).
 
-# %%
+# %% tags=["hide-input"]
 x_test, t_test = ds.test.states[0], ds.test.t[0]
 
 
@@ -317,7 +317,7 @@ print(f"the latent forecast first leaves the training latents' range at {first_t
 # LED only after its warm-up; above we printed LED's MNAD both ways, and the stricter one
 # (forecast steps only) is the one recorded and plotted.
 
-# %%
+# %% tags=["hide-input"]
 paper_cspde = reproduction.cspde_paper_values()
 try:
     from ledlib.baselines import cspde
@@ -328,7 +328,7 @@ except ImportError as err:
     print(f"The coarse-scale PDE baselines are not available in this build ({err}).\n"
           "The figure shows the paper's CSPDE bars and our LED only; no CSPDE number of ours is recorded.")
 
-# %%
+# %% tags=["hide-input"]
 ours_cspde = true_pde = None
 if baselines is not None:
     ours_cspde = {name: (b["mnad_u"], b["mnad_v"]) for name, b in baselines["variants"].items()}
@@ -393,7 +393,7 @@ print(f"{len(starts)} windows of {n_need} samples (warm-up {T_WARM} + horizon {H
 # of `ledlib.forecast`), against the window's slice of the long run, with the range of
 # eq. (22) taken per window and species over the forecast steps.
 
-# %%
+# %% tags=["hide-input"]
 class WindowNAD:
     """Observer: NAD(t) of u and v of every window against the long run (eq. 22)."""
 
@@ -445,7 +445,7 @@ print(f"LB solver: {1e3 * micro_step:.2f} ms per coarse step for {len(starts)} w
 for name, s in speedup.items():
     print(f"{name:>8}: LED {1e3 * s.led_per_step:.3f} ms per step, speed-up S = {s.S:.3g}")
 
-# %%
+# %% tags=["remove-cell"]
 rhos = {name: (math.inf if kw.get("T_mu", 0) == 0 else kw["T_m"] / kw["T_mu"]) for name, kw in variants.items()
         if name != "LB only"}
 note = f"{len(starts)} windows of the long run, horizon {HORIZON}, T_warm={T_WARM}, T_mu={T_MU}"
@@ -478,7 +478,7 @@ plots.fhn_nad_over_time(t_after, {n: a[:, :, 0].mean(axis=1) for n, a in nad.ite
 # The table below sets our numbers beside the paper's for the claims of this chapter;
 # the verdict uses the tolerance of the reproduction registry (`ledlib.reproduction`).
 
-# %%
+# %% tags=["remove-input"]
 rows = ["| claim | paper | ours | verdict |", "|---|---|---|---|"]
 for cid in ("FHN.latent_dim", "FHN.mnad_u_led", "FHN.mnad_v_led", "FHN.mnad_u_cspde_best", "FHN.mnad_u_true_pde",
             "FHN.mnad_latent_tf8000", "FHN.mnad_rho1_tf8000", "FHN.speedup_latent", "FHN.speedup_rho1"):
@@ -494,7 +494,6 @@ print(f"profile {profile}; chapter wall time {time.perf_counter() - t_chapter:.0
 #   falls at $d_z = 8$ is a matter of training budget: the paper reports about $10^{-6}$,
 #   and the training records above say whether our autoencoders stopped because the
 #   validation loss stalled or because they reached the epoch limit while still improving.
-#   The quick profile's small networks stop far above the paper's level.
 # - **Latent propagation is fragile, and the paper does not say why it was not.** With the
 #   paper's architecture but no input noise, the LSTM's one-step predictions are excellent,
 #   yet its own output soon carries the latent state out of the region the training
@@ -531,6 +530,8 @@ print(f"profile {profile}; chapter wall time {time.perf_counter() - t_chapter:.0
 #   of the trade-off does not depend on that: at $\rho = 1$ half the steps are LB steps, so
 #   $S$ cannot exceed 2 however cheap LED is, and it approaches the latent value as $\rho$
 #   grows.
+
+# %% [markdown] tags=["only-quick"]
 # - **Quick profile.** In the quick profile the networks are a fraction of the paper's
 #   size and train for 30 epochs, the study uses a handful of windows and 500 steps, and
 #   the errors are far above the paper's: every figure is drawn, but the numbers are not a

@@ -139,7 +139,7 @@ Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
 _head, _body = configs.render_table(8, mark_selected=True).split("\n", 1)
 Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
 
-# %%
+# %% tags=["hide-input"]
 fitted = train.fit_led("KS", profile, config=config, cache=cache, seed=seed, device=str(dev), progress=paper)
 led = fitted.led.eval()
 for stage, rec in (("autoencoder", fitted.ae), ("RNN", fitted.rnn)):
@@ -161,7 +161,7 @@ record("T8", summary(config), paper=summary(paper_cfg), figure="Table 8",
 # dimension is the smallest $d_z$ whose test MSE lies within a factor of two of the best
 # MSE of the whole study (for the AE, the paper's pick).
 
-# %%
+# %% tags=["hide-input"]
 x_test = ks_data.test.flat()
 mse = {"AE": [], "VAE": []}
 for d_z in tqdm(D_Z_GRID, desc="latent study", disable=not paper):
@@ -186,7 +186,7 @@ plots.ks_latent_dim_study({k: (D_Z_GRID, v) for k, v in mse.items()}, chosen=lat
 # of each dimension. The paper finds 99.8 % of the energy (variance) in the first eight
 # modes.
 
-# %%
+# %% tags=["hide-input"]
 pca = analysis.PCA().fit(ks_data.train.flat())
 energy_8 = float(pca.cumulative_energy[7])
 modes_for = {q: int(np.searchsorted(pca.cumulative_energy, q)) + 1 for q in (0.99, 0.998)}
@@ -265,7 +265,7 @@ plots.ks_forecast(t_fc, ks.x, truth[0], latent.states[0, 0], z=latent.latents[0,
 # halves of the true ensemble (the sampling noise). (A mean log-ratio over all wavenumbers
 # would be ruled by the dissipative modes whose true power is near round-off.)
 
-# %%
+# %% tags=["hide-input"]
 u_pred = latent.states[:, 0]
 spec_err = metrics.spectrum_error(truth, u_pred, ks.L, kind="relative")
 spec_floor = (metrics.sampling_floor(truth, lambda a, b: metrics.spectrum_error(a, b, ks.L, kind="relative"),
@@ -342,7 +342,7 @@ print(f"solver per coarse step: {1e3 * micro:.3g} ms at dt=0.025, {1e3 * micro_f
 # step is set by its FFTs (`benchmarks/speedup.py` counts them), LED's by its matrix
 # products: one RNN step, plus the decoder when a state is wanted.
 
-# %%
+# %% tags=["hide-input"]
 fl, fl_fine = ks_solver_flops(ks)["per_coarse_step"], ks_solver_flops(ks_fine)["per_coarse_step"]
 fl_rnn, fl_dec = module_flops(led.rnn), module_flops(led.decoder)
 print(f"FLOPs per coarse step: solver {fl:.3g} (dt=0.025), {fl_fine:.3g} (dt=2.5e-4); "
@@ -373,7 +373,7 @@ record("KS.speedup_latent_dt2.5e-4", round(speedup_fine[math.inf], 1), paper=80.
 # time. We record, for latent propagation, the time at which the mean NAD over the
 # initial conditions first exceeds 0.1.
 
-# %%
+# %% tags=["hide-input"]
 t_cross = {rho: first_crossing(t_fc * lam, c, NAD_THRESHOLD) for rho, c in nad.items()}
 for rho in sorted(wd):
     print(f"rho = {plots.ks_rho_label(rho):>6}: NAD > {NAD_THRESHOLD} after {t_cross[rho]:5.2f} Lyapunov times, "
@@ -402,7 +402,7 @@ plots.ks_multiscale_summary(t_fc, nad, wd, speedup, lyapunov_exponent=lam, thres
 # has seen. Here is the same autoencoder with a residual-readout GRU trained the same way,
 # forecasting from the same initial conditions.
 
-# %%
+# %% tags=["hide-input"]
 residual, residual_fit = train.fit_rnn(led, dataclasses.replace(config.rnn, residual=True), ks_data, cache=cache,
                                       seed=seed, device=str(dev), progress=paper)
 res_r = forecast(residual, ks, x0, T_F, T_warm=T_WARM, record_at="all")
@@ -448,6 +448,8 @@ del res_r
 #   modest; the paper's "two orders of magnitude" holds against a solver taking a thousand
 #   steps per coarse step, as its authors' code does. Read $S$ with the solver's step beside
 #   it.
+
+# %% [markdown] tags=["only-quick"]
 # - **Quick profile.** Its networks are small and trained for seconds on 1000 samples, and
 #   a couple of initial conditions are forecast over a short horizon: its numbers show that
 #   every step runs, not what LED can do. The paper profile trains the paper's configuration

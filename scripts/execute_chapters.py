@@ -68,6 +68,9 @@ def resolve_device(device: str) -> str:
 _PROGRESS = re.compile(r"^.*(\d+%\|[^|]*\|\s*\d|\d+(it|epoch)s? \[\d+:\d+|\[\d+:\d+<\d+:\d+).*$")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def quiet_outputs(nb) -> int:
     """Drop progress-bar text from the stream outputs of ``nb`` (in place); streams left
     empty are removed. Returns how many progress lines were dropped.
@@ -82,23 +85,108 @@ def quiet_outputs(nb) -> int:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
                 lines = re.split(r"(?<=\n)|\r", out.get("text", ""))
-                keep = [ln for ln in lines if not _PROGRESS.match(ln.strip("\n"))]
-                dropped += sum(1 for ln in lines if ln.strip() and _PROGRESS.match(ln.strip("\n")))
+                bars = [ln for ln in lines if _PROGRESS.match(_ANSI.sub("", ln).strip("\n"))]
+                dropped += len(bars)
+                # what is left of a bar: cursor moves ("\x1b[A") and blank redraws
+                keep = [ln for ln in lines if ln not in bars and (_ANSI.sub("", ln).strip() or ln == "\n")]
                 out["text"] = "".join(keep)
-                if not out["text"].strip():
+                if not _ANSI.sub("", out["text"]).strip():
                     continue
             kept.append(out)
         cell["outputs"] = kept
     return dropped
 
 
-def stamp_text(params: dict, wall: float, made_at: str) -> str:
+STAMP_TITLE = "How this page was made"
+
+
+def stamp_text(params: dict, wall: float, made_at: str, day: str | None = None, revised: str = "") -> str:
     """The page's one statement of how it was made (the parameters cell itself is hidden)."""
-    return (f"```{{admonition}} How this page was made\n:class: note\n"
+    day = day or f"{datetime.now(timezone.utc):%Y-%m-%d}"
+    extra = (f" Text and cell visibility revised at commit `{revised}` without re-executing: "
+             f"every output is the execution's.") if revised else ""
+    return (f"```{{admonition}} {STAMP_TITLE}\n:class: note\n"
             f"Executed with the **{params['profile']}** profile on **{params['device_used']}** "
             f"(parameters: `profile = \"{params['profile']}\"`, `device = \"{params['device']}\"`, "
-            f"`seed = {params['seed']}`) in {wall:.0f} s, at commit `{made_at}`, "
-            f"on {datetime.now(timezone.utc):%Y-%m-%d}.\n```")
+            f"`seed = {params['seed']}`) in {wall:.0f} s, at commit `{made_at}`, on {day}.{extra}\n```")
+
+
+def _profile_prose(nb, profile: str) -> None:
+    """Prose about one profile (a Markdown cell tagged ``only-quick`` / ``only-paper``)
+    appears only on pages executed in that profile."""
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        only = [t[len("only-"):] for t in tags if t.startswith("only-")]
+        if only and profile not in only and "remove-cell" not in tags:
+            cell.metadata["tags"] = tags + ["remove-cell"]
+
+
+def _hide_parameters(nb) -> None:
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        # the stamp states the parameters: papermill's copy and the defaults cell are hidden
+        if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = tags + ["remove-cell"]
+
+
+def tidy(src: Path, out: Path) -> str:
+    """Bring an executed chapter's text up to its source without re-executing it: Markdown
+    cells, cell tags and figure metadata from ``src``, progress bars out, parameters hidden,
+    the stamp restated. Refuses (returns why) when a code cell's source differs from the
+    executed one: then only an execution can bring the page up to date."""
+    import jupytext
+    import nbformat
+
+    nb = nbformat.read(out, as_version=4)
+    fresh = jupytext.read(src)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    code = [c for c in nb.cells if c.cell_type == "code" and c not in injected]
+    fresh_code = [c for c in fresh.cells if c.cell_type == "code"]
+    if len(code) != len(fresh_code):
+        return f"{len(code)} code cells executed, {len(fresh_code)} in the source"
+    for old, new in zip(code, fresh_code):
+        if old.source.strip() != new.source.strip():
+            return f"code differs from the executed one at: {new.source.strip()[:60]!r}"
+    # the source's cells in order, each code cell the executed one (outputs kept), its tags
+    # and figure metadata from the source; Markdown cells (prose) from the source
+    executed = iter(code)
+    cells = []
+    for new in fresh.cells:
+        if new.cell_type != "code":
+            md = nbformat.v4.new_markdown_cell(new.source, metadata=dict(new.metadata))
+            md["id"] = f"md-{len(cells)}"  # stable: re-tidying an unchanged chapter changes nothing
+            cells.append(md)
+            continue
+        old = next(executed)
+        for key in ("tags", "mystnb"):
+            if key in new.metadata:
+                old.metadata[key] = new.metadata[key]
+            else:
+                old.metadata.pop(key, None)
+        cells.append(old)
+        if "parameters" in old.metadata.get("tags", []):
+            cells += injected
+    old_stamp = next((c.source for c in nb.cells if c.cell_type == "markdown" and STAMP_TITLE in c.source), "")
+    nb.cells = cells
+    led = nb.metadata.get("led", {})
+    _hide_parameters(nb)
+    _profile_prose(nb, led.get("profile", ""))
+    quiet_outputs(nb)
+    m = re.search(r"on (\d{4}-\d{2}-\d{2})", old_stamp)
+    day = m.group(1) if m else None
+    params = {"profile": led.get("profile", "?"), "device": led.get("device", "?"),
+              "device_used": led.get("device", "?"), "seed": led.get("seed", 0)}
+    led["text_commit"] = commit()
+    text = stamp_text(params, led.get("wall_time_s", 0.0), led.get("commit", "unknown"), day, led["text_commit"])
+    title_at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    stamp = nbformat.v4.new_markdown_cell(text)
+    stamp["id"] = "led-stamp"
+    nb.cells.insert(title_at + 1, stamp)
+    nb.metadata["led"] = led
+    tmp_out = out.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, tmp_out)
+    os.replace(tmp_out, out)
+    return ""
 
 
 def _staged_entries(stage: Path, seed: dict) -> dict:
@@ -142,12 +230,10 @@ def execute(src: Path, out: Path, params: dict) -> float:
         wall = time.perf_counter() - start
         nb = nbformat.read(ipynb, as_version=4)
         quiet_outputs(nb)
+        _hide_parameters(nb)
+        _profile_prose(nb, params["profile"])
         for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            # the stamp states the parameters: papermill's copy and the defaults cell are hidden
-            if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
-                cell.metadata["tags"] = tags + ["remove-cell"]
-            if "injected-parameters" in tags:  # it names the staging folder, not where results land
+            if "injected-parameters" in cell.metadata.get("tags", []):  # it names the staging folder, not where results land
                 cell.source = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith("results_dir"))
         title_at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
         nb.cells.insert(title_at + 1, nbformat.v4.new_markdown_cell(stamp_text(params, wall, made_at)))
@@ -183,12 +269,24 @@ def main(argv=None) -> int:
     ap.add_argument("--results-dir", type=Path, default=None,
                     help="where chapters write scorecard.json (default: <output-dir>/results)")
     ap.add_argument("--cache-dir", type=Path, default=None, help="data/model cache (default $LED_CACHE_DIR or .cache)")
+    ap.add_argument("--tidy", action="store_true",
+                    help="execute nothing: bring executed chapters' text, tags and captions up to their sources "
+                         "(only where every code cell is unchanged), drop progress bars, hide parameters")
     ap.add_argument("chapters", nargs="*", help="chapter names (default: all)")
     args = ap.parse_args(argv)
     results = (args.results_dir or args.output_dir / "results").resolve()
     params = {"profile": args.profile, "device": args.device, "seed": args.seed,
               "results_dir": str(results), "cache_dir": str(args.cache_dir.resolve()) if args.cache_dir else ""}
     params["device_used"] = resolve_device(args.device)
+    if args.tidy:
+        for src in chapter_sources(args.chapters):
+            out = args.output_dir / f"{chapter_name(src)}.ipynb"
+            if not out.exists():
+                print(f"[none] {out}")
+                continue
+            why = tidy(src, out)
+            print(f"[skip] {out.name}: {why} (re-execute it)" if why else f"[tidy] {out.name}", flush=True)
+        return 0
     ran = False
     for src in chapter_sources(args.chapters):
         out = args.output_dir / f"{chapter_name(src)}.ipynb"

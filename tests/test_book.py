@@ -20,18 +20,41 @@ import execute_chapters  # noqa: E402
 pytestmark = pytest.mark.book
 
 
+_SITE: dict = {}  # one quick execution (and one build) per test session, shared with test_browser.py
+
+
+def executed_quick_book(tmp_path_factory) -> Path:
+    """The quick book executed once per session into a temporary site."""
+    if "site" not in _SITE:
+        site = tmp_path_factory.mktemp("site")
+        for name in ("_config.yml", "_toc.yml"):
+            shutil.copy(ROOT / name, site / name)
+        (site / "book").mkdir()
+        for extra in list((ROOT / "book").glob("*.md")) + [ROOT / "book" / "references.bib"]:
+            shutil.copy(extra, site / "book" / extra.name)
+        shutil.copytree(ROOT / "book" / "_ext", site / "book" / "_ext")
+        rc = execute_chapters.main(["--profile", "quick", "--force", "--device", "cpu",
+                                    "--output-dir", str(site / "book")])
+        assert rc == 0
+        _SITE["site"] = site
+    return _SITE["site"]
+
+
+def built_quick_book(tmp_path_factory) -> Path:
+    """The quick book's HTML (built once, warnings as errors); returns ``_build/html``."""
+    site = executed_quick_book(tmp_path_factory)
+    if "proc" not in _SITE:
+        jb = Path(sys.executable).with_name("jupyter-book")
+        _SITE["proc"] = subprocess.run([str(jb), "build", str(site), "-W", "-n", "--keep-going"],
+                                       capture_output=True, text=True)
+    proc = _SITE["proc"]
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return site / "_build" / "html"
+
+
 @pytest.fixture(scope="module")
 def quick_book(tmp_path_factory):
-    site = tmp_path_factory.mktemp("site")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, site / name)
-    (site / "book").mkdir()
-    for md in (ROOT / "book").glob("*.md"):
-        shutil.copy(md, site / "book" / md.name)
-    rc = execute_chapters.main(["--profile", "quick", "--force", "--device", "cpu",
-                                "--output-dir", str(site / "book")])
-    assert rc == 0
-    return site
+    return executed_quick_book(tmp_path_factory)
 
 
 def toc_files(site: Path) -> list[str]:
@@ -109,12 +132,35 @@ def test_scorecard_is_written_by_execution(quick_book):
     assert 0.02 < entry["ours"] < 0.08
 
 
-def test_book_builds_with_warnings_as_errors(quick_book):
-    jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(jb), "build", str(quick_book), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    html = quick_book / "_build" / "html"
+def test_book_builds_with_warnings_as_errors(tmp_path_factory):
+    html = built_quick_book(tmp_path_factory)
     assert (html / "index.html").exists()
     page = (html / "book" / "systems.html").read_text()
     assert "Paper Figure 36" in page and "<img" in page
+
+
+def test_executed_chapters_carry_no_progress_bars_and_hide_their_parameters(quick_book):
+    progress = re.compile(r"\d+%\|[^|]*\|\s*\d|\d+it \[\d+:\d+")
+    for nb_path in (quick_book / "book").glob("*.ipynb"):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "parameters" in tags or "injected-parameters" in tags:
+                assert "remove-cell" in tags, nb_path.name
+            for out in cell.get("outputs", []):
+                text = "".join(out.get("text", ""))
+                assert not progress.search(text), f"{nb_path.name}: {text[:200]}"
+
+
+def test_scorecard_entries_name_the_commit_of_their_chapter(quick_book):
+    card = json.loads((quick_book / "book" / "results" / "scorecard.json").read_text())
+    commits = {json.loads(p.read_text())["metadata"]["led"]["commit"] for p in (quick_book / "book").glob("*.ipynb")}
+    assert {e["commit"] for e in card.values()} <= commits
+
+
+def test_the_introduction_shows_the_headline_results_written_by_execution(quick_book):
+    from ledlib import reproduction
+
+    head = (quick_book / "book" / "results" / "headline.md").read_text()
+    card = json.loads((quick_book / "book" / "results" / "scorecard.json").read_text())
+    assert head.strip() == reproduction.render_headline(card, "scorecard.html").strip()
+    assert (quick_book / "book" / "results" / "headline.png").stat().st_size > 10_000

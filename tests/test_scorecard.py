@@ -177,3 +177,31 @@ def test_merge_is_atomic_and_validates(tmp_path):
     assert set(card) == {"A.x", "B.y"} and scorecard.load(tmp_path) == card
     with pytest.raises(TypeError, match="entries"):
         scorecard.merge(tmp_path, {"C.z": 3})
+
+
+def test_tidy_brings_text_and_tags_up_to_the_source_and_keeps_every_output(tmp_path, committed, monkeypatch):
+    results, out, _ = committed
+    monkeypatch.setenv("LED_COMMIT", "")
+    src = _chapter(tmp_path, "x = 1")
+    execute_chapters.execute(src, out, _params(results))
+    before = json.loads(out.read_text())
+    outputs = [c.get("outputs") for c in before["cells"] if c["cell_type"] == "code"]
+    # the source gains prose, a profile-only cell, and a tag; its code is unchanged
+    text = src.read_text().replace("# # A chapter", "# # A chapter\n# with a new sentence")
+    text = text.replace("# %%\nx = 1", '# %% [markdown] tags=["only-paper"]\n# Paper profile only.\n\n'
+                                        '# %% tags=["hide-input"]\nx = 1')
+    src.write_text(text)
+    assert execute_chapters.tidy(src, out) == ""
+    after = json.loads(out.read_text())
+    assert [c.get("outputs") for c in after["cells"] if c["cell_type"] == "code"] == outputs
+    md = ["".join(c["source"]) for c in after["cells"] if c["cell_type"] == "markdown"]
+    assert any("with a new sentence" in m for m in md)
+    only = next(c for c in after["cells"] if "Paper profile only." in "".join(c["source"]))
+    assert "remove-cell" in only["metadata"]["tags"]  # executed in the quick profile
+    assert "hide-input" in next(c for c in after["cells"] if "".join(c["source"]) == "x = 1")["metadata"]["tags"]
+    stamp = next(m for m in md if "How this page was made" in m)
+    assert "revised at commit" in stamp and 'profile = "quick"' in stamp
+    assert execute_chapters.tidy(src, out) == "" and json.loads(out.read_text())["cells"] == after["cells"]
+    src.write_text(text.replace("x = 1", "x = 2"))  # code changed: only an execution may update the page
+    assert "code differs" in execute_chapters.tidy(src, out)
+    assert json.loads(out.read_text())["cells"] == after["cells"]

@@ -1,4 +1,5 @@
-"""Sphinx extension of the LED book: each script of a page is emitted once.
+"""Sphinx extension of the LED book: each script of a page is emitted once, and the
+book's stylesheet (``static/led-book.css``: outputs, code and tables fit the column).
 
 Sphinx 7.4 keeps an inline script added by an extension after the builder started (as
 sphinx-thebe and sphinx-togglebutton do in ``env-before-read-docs``) twice: once with
@@ -8,6 +9,10 @@ each (file, attributes) pair.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _key(js):
@@ -27,6 +32,12 @@ def dedupe_scripts(app, pagename, templatename, context, doctree):
     files[:] = kept
 
 
+def _add_static(app):
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app):
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("led-book.css")
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
