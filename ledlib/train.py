@@ -54,7 +54,7 @@ from .nn.led import LED, ModelFileError, atomic_write_bytes
 from .nn.rnn import LatentRNN, detach_hidden
 
 __all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
-           "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "FittedLED", "model_key",
+           "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "FittedLED", "model_key", "model_stem",
            "models_dir", "read_manifest", "save_checkpoint", "load_checkpoint", "Checkpointer", "EarlyStopping",
            "EpochLoop", "CHECKPOINT_FORMAT"]
 
@@ -722,14 +722,20 @@ def _dataset_hash(dataset) -> str:
     return _data.content_hash(dataset)
 
 
+def model_stem(config, stage: str, key: str) -> str:
+    """The file-name stem of a model: ``<system>-<profile>[-<stage>]-<key>``, each name
+    sanitised (letters, digits, ``_``, ``-``), so that it never holds a path separator."""
+    parts = [_safe(config.system), _safe(config.profile)] + ([_safe(stage)] if stage not in ("", "led") else [])
+    return "-".join(parts + [_safe(key)])
+
+
 def _cache_paths(cache, config, dataset, seed: int, stage: str) -> tuple[Path, Path]:
     """The model stem (``<stem>.safetensors`` + ``<stem>.json``, the training record inside)
     and the checkpoint folder of one cached training. Names are sanitised and the paths
     checked to lie inside ``<cache>/models``."""
     key = model_key(config, _dataset_hash(dataset), seed, stage or "led")
-    parts = [_safe(config.system), _safe(config.profile)] + ([_safe(stage)] if stage else []) + [key]
     root = _cache_root(cache) / "models"
-    stem = "-".join(parts)
+    stem = model_stem(config, stage, key)
     return _inside(root, root / stem), _inside(root, root / f"{stem}-checkpoints")
 
 

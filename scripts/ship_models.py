@@ -137,7 +137,7 @@ def ship(cache, out=None, dry_run: bool = False) -> dict:
         except (ValueError, KeyError, TypeError, OSError) as err:
             print(f"  skip {path.name}: {err}")
             continue
-        stem = "-".join(train._safe(p) for p in (led.config.system, led.config.profile, stage)) + f"-{key}"
+        stem = train.model_stem(led.config, stage, key)
         entry = _entry(led, key, stage, seed, record, stem)
         if not dry_run:
             led.save(out / stem)
