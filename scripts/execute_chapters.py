@@ -129,6 +129,12 @@ def _hide_parameters(nb) -> None:
             cell.metadata["tags"] = tags + ["remove-cell"]
 
 
+def _signature(cells) -> list:
+    """What a reader sees of the cells, the stamp aside: sources, tags, figure metadata, outputs."""
+    return [(c.cell_type, c.source, c.metadata.get("tags"), c.metadata.get("mystnb"), c.get("outputs"))
+            for c in cells if not (c.cell_type == "markdown" and STAMP_TITLE in c.source)]
+
+
 def tidy(src: Path, out: Path) -> str:
     """Bring an executed chapter's text up to its source without re-executing it: Markdown
     cells, cell tags and figure metadata from ``src``, progress bars out, parameters hidden,
@@ -138,6 +144,7 @@ def tidy(src: Path, out: Path) -> str:
     import nbformat
 
     nb = nbformat.read(out, as_version=4)
+    before = json.loads(json.dumps(_signature(nb.cells)))  # a copy: the cells are edited in place
     fresh = jupytext.read(src)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     code = [c for c in nb.cells if c.cell_type == "code" and c not in injected]
@@ -172,6 +179,8 @@ def tidy(src: Path, out: Path) -> str:
     _hide_parameters(nb)
     _profile_prose(nb, led.get("profile", ""))
     quiet_outputs(nb)
+    if json.loads(json.dumps(_signature(nb.cells))) == before and "parameters: " in old_stamp:
+        return ""  # nothing to bring up to date: the page stays as executed, file untouched
     m = re.search(r"on (\d{4}-\d{2}-\d{2})", old_stamp)
     day = m.group(1) if m else None
     params = {"profile": led.get("profile", "?"), "device": led.get("device", "?"),
