@@ -21,7 +21,6 @@ spread of exactly zero and forecast exactly as one of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from numbers import Integral
 from typing import Any, Sequence
 
@@ -43,13 +42,88 @@ def _check_K(K) -> int:
     return int(K)
 
 
-@dataclass
 class EnsembleHidden:
-    """The ensemble's memory: each member's RNN hidden state and the members' latest
-    predictions ``z (K, B, d_z)`` (``None`` before the first step)."""
+    """The ensemble's memory: each member's RNN hidden state (``members``, in
+    ``nn.LSTM``/``GRU`` format) and the members' latest predictions ``z (K, B, d_z)``
+    (``None`` before the first step). After a batched step the hidden states are held
+    stacked, ``(K, B, d_h)``, and converted to the members' format only when asked."""
 
-    members: tuple
-    z: torch.Tensor | None = None
+    def __init__(self, members: tuple | None = None, z: torch.Tensor | None = None, *, stacked=None,
+                 cell: str | None = None):
+        if members is None and stacked is None:
+            raise ValueError("EnsembleHidden needs the members' hidden states or their stacked form")
+        self._members, self.z, self._stacked, self._cell = members, z, stacked, cell
+
+    @property
+    def members(self) -> tuple:
+        if self._members is None:
+            h, c = self._stacked
+            if self._cell == "lstm":
+                self._members = tuple((h[k][None], c[k][None]) for k in range(h.shape[0]))
+            else:
+                self._members = tuple(h[k][None] for k in range(h.shape[0]))
+        return self._members
+
+    def stacked(self, cell: str, shape: tuple, like: torch.Tensor):
+        """``(h, c)`` stacked over members, ``(K, B, d_h)`` (``c`` is ``None`` for a GRU);
+        zeros for members that have no state yet."""
+        if self._stacked is not None:
+            return self._stacked
+        zeros = like.new_zeros(shape)
+        hs, cs = [], []
+        for m in self.members:
+            if m is None:
+                hs.append(zeros)
+                cs.append(zeros)
+            elif cell == "lstm":
+                hs.append(m[0][0])
+                cs.append(m[1][0])
+            else:
+                hs.append(m[0])
+        return torch.stack(hs), (torch.stack(cs) if cell == "lstm" else None)
+
+
+class _StackedCells:
+    """The members' single-layer RNN cells and readouts stacked along a member axis, so
+    that one latent step of all ``K`` members is a few batched matrix products instead of
+    ``K`` separate cell calls (at small batch a step is bound by per-call overhead). The
+    arithmetic is ``torch.lstm_cell``/``gru_cell``'s, in the members' normalised units."""
+
+    def __init__(self, rnns: list):
+        core = [r.core for r in rnns]
+        self.cell, self.d_h, self.residual = rnns[0].cell, rnns[0].d_h, rnns[0].residual
+        self.W_ih = torch.stack([c.weight_ih_l0 for c in core]).transpose(1, 2)  # (K, d_z, G)
+        self.W_hh = torch.stack([c.weight_hh_l0 for c in core]).transpose(1, 2)  # (K, d_h, G)
+        self.b_ih = torch.stack([c.bias_ih_l0 for c in core])[:, None]  # (K, 1, G)
+        self.b_hh = torch.stack([c.bias_hh_l0 for c in core])[:, None]
+        self.W = torch.stack([r.readout.weight for r in rnns]).transpose(1, 2)  # (K, d_h, d_z)
+        self.mean = torch.stack([r.z_mean for r in rnns])[:, None]  # (K, 1, d_z)
+        self.std = torch.stack([r.z_std for r in rnns])[:, None]
+
+    @staticmethod
+    def eligible(rnns: list) -> bool:
+        first = rnns[0]
+        return all(r.n_layers == 1 and r.cell == first.cell and r.d_h == first.d_h and r.residual == first.residual
+                   and r.core.bias for r in rnns)
+
+    def step(self, z: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None):
+        """All members from the same ``z (B, d_z)``: ``(z_k (K, B, d_z), h, c)``."""
+        u = (z[None] - self.mean) / self.std  # (K, B, d_z)
+        gi = torch.baddbmm(self.b_ih, u, self.W_ih)
+        gh = torch.baddbmm(self.b_hh, h, self.W_hh)
+        if self.cell == "lstm":
+            i, f, g, o = (gi + gh).chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        else:
+            ir, iz, in_ = gi.chunk(3, dim=-1)
+            hr, hz, hn = gh.chunk(3, dim=-1)
+            r, zg = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
+            n = torch.tanh(in_ + r * hn)
+            h = (1 - zg) * n + zg * h
+        out = torch.bmm(h, self.W)
+        u = u + out if self.residual else out
+        return u * self.std + self.mean, h, c
 
 
 class LatentEnsemble:
@@ -85,6 +159,8 @@ class LatentEnsemble:
                                  "must share one autoencoder (train them with fit_ensemble)")
         self.members = leds
         self.prediction = prediction
+        self._stacked: _StackedCells | None = None
+        self.stacked_steps = _StackedCells.eligible([m.rnn for m in leds])
 
     # -- structure ----------------------------------------------------------------
     @property
@@ -120,7 +196,12 @@ class LatentEnsemble:
     def to(self, device) -> "LatentEnsemble":
         for m in self.members:
             m.to(device)
+        self._stacked = None
         return self
+
+    def restack(self) -> None:
+        """Forget the stacked copy of the members' weights (call after changing them)."""
+        self._stacked = None
 
     def eval(self) -> "LatentEnsemble":
         for m in self.members:
@@ -137,13 +218,14 @@ class LatentEnsemble:
     def decode(self, z, n_particles: int | None = None, generator: torch.Generator | None = None, **kw):
         return self.members[0].decode(z, n_particles=n_particles, generator=generator, **kw)
 
+    def _predict(self, z: torch.Tensor) -> torch.Tensor:
+        if self.prediction == "first":
+            return z[0]
+        return z[0] + (z - z[0]).mean(dim=0)  # the mean, exactly z_0 when the members agree
+
     def _combine(self, zs: list[torch.Tensor], members: list) -> tuple[torch.Tensor, EnsembleHidden]:
         z = torch.stack(zs)  # (K, B, d_z)
-        if self.prediction == "first":
-            pred = z[0]
-        else:  # the mean as z_0 + mean(z_k - z_0): exactly z_0 when the members agree
-            pred = z[0] + (z - z[0]).mean(dim=0)
-        return pred, EnsembleHidden(tuple(members), z)
+        return self._predict(z), EnsembleHidden(tuple(members), z)
 
     def _members_hidden(self, hidden) -> tuple:
         if hidden is None:
@@ -154,7 +236,23 @@ class LatentEnsemble:
 
     @torch.no_grad()
     def step(self, z, hidden=None) -> tuple[torch.Tensor, EnsembleHidden]:
-        """One latent step of every member from the same ``z (B, d_z)``."""
+        """One latent step of every member from the same ``z (B, d_z)`` (one batched step
+        of the stacked cells when every member is a single-layer RNN of one kind and size;
+        their weights are stacked at the first step: :meth:`restack` after changing them)."""
+        if self.stacked_steps:
+            z = torch.as_tensor(z, device=self.device, dtype=self.members[0].scale_a.dtype)
+            if z.ndim != 2 or z.shape[-1] != self.d_z:
+                raise ValueError(f"z must have shape (B, {self.d_z}), got {tuple(z.shape)}")
+            if hidden is not None and (not isinstance(hidden, EnsembleHidden) or len(hidden.members) != self.K):
+                raise ValueError(f"hidden must be None or the EnsembleHidden of a {self.K}-member ensemble")
+            if self._stacked is None:
+                self._stacked = _StackedCells([m.rnn for m in self.members])
+            cells = self._stacked
+            shape = (self.K, z.shape[0], cells.d_h)
+            h, c = (z.new_zeros(shape), z.new_zeros(shape) if cells.cell == "lstm" else None) if hidden is None \
+                else hidden.stacked(cells.cell, shape, z)
+            zk, h, c = cells.step(z, h, c)
+            return self._predict(zk), EnsembleHidden(z=zk, stacked=(h, c), cell=cells.cell)
         zs, hs = [], []
         for m, h in zip(self.members, self._members_hidden(hidden)):
             zk, hk = m.step(z, h)

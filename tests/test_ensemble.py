@@ -82,7 +82,7 @@ def test_prediction_and_spread_are_the_members_mean_and_scaled_std(members, z_se
     # the next step feeds every member the ensemble's prediction, each with its own memory
     z2, hidden2 = ens.step(z, hidden)
     own2 = torch.stack([m.step(z, h)[0] for m, h in zip(members, hidden.members)])
-    torch.testing.assert_close(hidden2.z, own2, rtol=0, atol=0)
+    torch.testing.assert_close(hidden2.z, own2, rtol=1e-5, atol=1e-6)  # stacked cells: rounding only
     # member 0 as the prediction: the others only give the spread
     first = LatentEnsemble(members, prediction="first")
     torch.testing.assert_close(first.warm_up(z_seq)[0], own[0], rtol=0, atol=0)
@@ -90,6 +90,37 @@ def test_prediction_and_spread_are_the_members_mean_and_scaled_std(members, z_se
     dec = np.stack([members[0].decode(zk).numpy() for zk in own])
     np.testing.assert_allclose(ens.observable_spread(hidden), np.std(dec, axis=0, ddof=1).mean(axis=-1),
                                rtol=1e-4)
+
+
+@pytest.mark.parametrize("cell,residual", [("lstm", True), ("gru", False)])
+def test_stacked_member_steps_equal_each_members_own_steps(z_seq, cell, residual):
+    """One batched step of the stacked cells is every member's LatentRNN step (to rounding),
+    over many steps, and its hidden states convert back to the members' format."""
+    cfg = configs.get("KS", profile="quick")
+    cfg = cfg.replace(rnn=dataclasses.replace(cfg.rnn, cell=cell, residual=residual, d_h=16))
+    leds = []
+    for s in range(3):
+        torch.manual_seed(s)
+        led = LED(cfg).eval()
+        led.rnn.set_normalization(0.1 * s * torch.ones(led.d_z), torch.linspace(0.5, 2.0, led.d_z))
+        if leds:
+            led.autoencoder.load_state_dict(leds[0].autoencoder.state_dict())
+        leds.append(led)
+    ens = LatentEnsemble(leds)
+    assert ens.stacked_steps
+    z, hidden = ens.warm_up(z_seq)
+    own_h = list(hidden.members)
+    for _ in range(20):
+        own = []
+        for k, m in enumerate(leds):
+            zk, own_h[k] = m.step(z, own_h[k])
+            own.append(zk)
+        z, hidden = ens.step(z, hidden)
+        torch.testing.assert_close(hidden.z, torch.stack(own), rtol=1e-4, atol=1e-5)
+        for mine, theirs in zip(hidden.members, own_h):
+            for a, b in zip(mine if cell == "lstm" else (mine,), theirs if cell == "lstm" else (theirs,)):
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        z = torch.stack(own).mean(dim=0)  # both go on from the same input
 
 
 def test_latent_spread_of_two_members_is_their_scaled_half_distance():
