@@ -393,7 +393,7 @@ def reconstruction_error(led, x, *, batch_size: int = 4096) -> float:
         raise ValueError(f"x must have shape (n, {', '.join(map(str, led.obs_shape))}), got {x.shape}")
     total = 0.0
     for i in range(0, x.shape[0], batch_size):
-        xs = led.scale(torch.as_tensor(x[i:i + batch_size], dtype=led.scale_a.dtype, device=led.device))
+        xs = led.scale(torch.tensor(x[i:i + batch_size], dtype=led.scale_a.dtype, device=led.device))
         rec = led.decode(led.encode(xs, scaled=True), scaled=True)
         total += float(((rec - xs).double() ** 2).sum())
     return total / x.size
