@@ -444,6 +444,11 @@ def test_loop_phases_follow_the_schedule(ks, ks_x0, n_m, n_mu):
     np.testing.assert_array_equal(res.phases, s.phases())
     assert res.macro_utilisation == np.count_nonzero(s.phases() == MACRO) / 13
     assert (s.T_warm, s.horizon, s.n_steps) == (h, 13 * h, 13)
+    # over whole cycles the utilisation is the bound n_m / (n_m + n_mu)
+    cycle = n_m + n_mu if n_mu else 1
+    whole = forecast(exact_ks(ks, log=False), ks, ks_x0[:1], 2 * cycle * h, T_warm=h, T_m=T_m, T_mu=n_mu * h,
+                     record_at="none", keep_latents="none")
+    assert whole.macro_utilisation == s.macro_utilisation_bound()
 
 
 @pytest.mark.parametrize("kw,match", [
