@@ -144,10 +144,6 @@ def _generators(seed: int, device: torch.device) -> dict[str, torch.Generator]:
 # ---------------------------------------------------------------------------------
 # the shared epoch loop: checkpoints and early stopping as separate parts
 # ---------------------------------------------------------------------------------
-def _check_seed(seed) -> int:
-    return nonnegative_int("seed", seed)
-
-
 class CheckpointError(ValueError):
     """A checkpoint file is damaged, truncated or does not match its recorded checksum."""
 
@@ -488,7 +484,7 @@ def train_autoencoder(model, train_data, val_data, config, checkpoint_dir=None, 
     ``callback(epoch, history)`` runs after each epoch's checkpoint.
     """
     cfg = _stage_config(config, "ae_train")
-    seed = _check_seed(seed)
+    seed = nonnegative_int("seed", seed)
     dev = resolve_device(device)
     ae, led = _ae_of(model)
     (led if led is not None else ae).to(dev)
@@ -565,7 +561,7 @@ def train_rnn(model, latent_train, latent_val, config, checkpoint_dir=None, seed
     RNN's latent normalisation is set to the mean and std of ``latent_train`` first.
     """
     cfg = _stage_config(config, "rnn_train")
-    seed = _check_seed(seed)
+    seed = nonnegative_int("seed", seed)
     dev = resolve_device(device)
     if isinstance(model, LED):
         rnn = model.rnn
@@ -868,7 +864,7 @@ def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str =
     """The autoencoder stage of ``config`` alone (e.g. for a latent-dimension study), trained
     once on ``dataset`` and then loaded (shipped models first, then the cache). Returns the
     LED (its RNN untrained) and the training record."""
-    seed = _check_seed(seed)
+    seed = nonnegative_int("seed", seed)
     _check_config(config)
     _check_dataset(dataset)
     stem, ckpt = _cache_paths(cache, config, dataset, seed, "ae")
@@ -891,7 +887,7 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
     (an :class:`~ledlib.configs.RNNConfig`; the RNN schedule stays ``led``'s), trained
     once on the encoded ``dataset`` and then loaded (shipped, then cached). Returns the LED
     and the RNN training record."""
-    seed = _check_seed(seed)
+    seed = nonnegative_int("seed", seed)
     if not isinstance(led, LED):
         raise TypeError(f"led must be an LED, got {type(led).__name__}")
     _check_dataset(dataset)
@@ -928,7 +924,7 @@ def fit(dataset, config, *, cache=None, seed: int = 0, device: str = "auto", pro
     so that an interrupted training resumes where it stopped. Initial weights are drawn
     from ``seed``.
     """
-    seed = _check_seed(seed)
+    seed = nonnegative_int("seed", seed)
     _check_config(config)
     _check_dataset(dataset)
     resolve_device(device)
@@ -962,7 +958,7 @@ def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, c
     from . import configs as _configs
     from . import data as _data
 
-    seed = _check_seed(seed)
+    seed = nonnegative_int("seed", seed)
     config = config if config is not None else _configs.get(system, profile)
     dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
     return fit(dataset, config, cache=cache, seed=seed, device=device, progress=progress)
