@@ -131,7 +131,7 @@ def _hide_parameters(nb) -> None:
 
 def _signature(cells) -> list:
     """What a reader sees of the cells, the stamp aside: sources, tags, figure metadata, outputs."""
-    return [(c.cell_type, c.source, c.metadata.get("tags"), c.metadata.get("mystnb"), c.get("outputs"))
+    return [(c.cell_type, c.source, c.metadata.get("tags") or [], c.metadata.get("mystnb"), c.get("outputs"))
             for c in cells if not (c.cell_type == "markdown" and STAMP_TITLE in c.source)]
 
 
