@@ -456,10 +456,16 @@ def render_scorecard(card: dict, system: str | None = None) -> str:
         more = "; ".join(x for x in (r["note"], prov) if x)
         paper = _fmt(r["paper"])
         paper = paper if len(paper) <= 60 else paper[:57] + "…"
+        ours = _ours_cell(r)
+        if r["kind"] == "config":  # configurations are sentences: in the note, not the narrow columns
+            more = "; ".join(x for x in (f"paper: {_fmt(r['paper'])}" if r["paper"] else "",
+                                         f"ours: {_fmt(r['ours'])}", more) if x)
+            paper = "the paper's pick" if r["paper"] else "–"
+            ours = "the paper's" if r["verdict"] == "matches" else "ours (note)"
         why = f" ({_escape(r['why'])})" if r["why"] else ""
         details = f"<details><summary>note</summary>{_escape(more)}</details>" if more else ""
         lines.append(f"| <a id=\"{_anchor(r['id'])}\"></a>`{r['id']}`: {_escape(r['statement'])} {details} | "
-                     f"{source_link(r, index)} | {_escape(paper)} | {_escape(_ours_cell(r))} | "
+                     f"{source_link(r, index)} | {_escape(paper)} | {_escape(ours)} | "
                      f"**{r['verdict']}**{why} |")
     return "\n".join(lines)
 
