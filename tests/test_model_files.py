@@ -310,3 +310,34 @@ def test_fit_refuses_what_is_not_a_dataset_or_a_config(tiny_ks):
         train.fit(ds, cfg.ae_train)
     with pytest.raises((TypeError, ValueError), match="seed"):
         train.fit(ds, cfg, seed=-1)
+
+
+_KILLED_CHILD = r"""
+import os, signal, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+sys.path.insert(0, {tests!r})
+import test_model_files as T
+from ledlib import train
+
+def arm(epoch, history):
+    if epoch == 2:  # the next checkpoint write dies half-way, as a kill -9 would
+        def torn(f, blob):
+            f.write(blob[: len(blob) // 2]); f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        train._write_checkpoint_bytes = torn
+
+T._train({ckdir!r}, callback=arm)
+"""
+
+
+def test_a_process_killed_during_a_checkpoint_write_resumes_bit_exactly(tmp_path, uninterrupted):
+    full, r_full = uninterrupted
+    code = _KILLED_CHILD.format(tests=str(Path(__file__).resolve().parent), ckdir=str(tmp_path))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert list(tmp_path.glob(".*.tmp")), "the kill should have left the torn temporary file"
+    again, r = _train(tmp_path, resume=True)
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert _same(again, full) and r.history["val_loss"] == r_full.history["val_loss"]
