@@ -1,13 +1,22 @@
-"""Datasets of the paper: generation, splits, scaling and an on-disk cache.
+"""Datasets: generation for any System, user trajectories, splits, scaling and an on-disk cache.
 
-A dataset is a set of trajectories of one system, in three splits (train, validation,
-test), each an array ``(n_traj, n_samples, *obs_shape)`` spaced ``coarse_dt`` apart with
-the absolute time of every sample. :func:`spec` gives the paper's sizes (``profile=
-"paper"``) or a small ``"quick"`` profile; :func:`load` generates once and then reads the
-cache. Cache files are written atomically and carry a SHA-256 checksum that is verified
-on every load, so a corrupted or truncated file is regenerated, never used.
+A dataset is a set of trajectories of one system, in named splits (train, validation,
+usually test), each an array ``(n_traj, n_samples, *obs_shape)`` spaced ``coarse_dt``
+apart with the absolute time of every sample, and the scaler fitted on ``train``.
 
-The paper's splits (§8.1–8.4):
+- :func:`generate` simulates any :class:`~ledlib.systems.System` (yours included) once
+  and caches the result under a hash of the system's class and parameters, the splits,
+  the transient and the scaling.
+- :func:`from_arrays` wraps trajectories you already have.
+- :func:`spec` / :func:`load` give the paper's datasets (their sizes per profile live in
+  :mod:`ledlib.paper`): ``"quick"`` (the default) or ``"paper"``.
+- :func:`content_hash` fingerprints the data themselves; models are keyed by it.
+
+Cache files are written atomically, 0644, with a SHA-256 checksum of the arrays and of
+the metadata verified on every load, so a corrupted, truncated or edited file is
+regenerated, never used. Names in cache paths are checked (no ``..``, no separators).
+
+The paper's splits (§8.1–8.4, in :mod:`ledlib.paper`):
 
 - KS: 5·10^3 training and 5·10^3 validation samples at coarse dt=0.25 after a transient,
   10^5 test samples from another seed. We cut the test set into 10 trajectories of 10^4
