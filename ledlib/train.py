@@ -13,12 +13,25 @@
 
 Both use Adam (lr and batch from the tables), lower the learning rate when the validation
 loss stalls (``ReduceLROnPlateau``), stop early after ``patience`` epochs without a better
-validation loss and end with the best weights. With ``checkpoint_dir`` every epoch writes,
-atomically, ``last.pt`` (model, optimiser, scheduler, the random states of torch, numpy,
-python and of the training generators, epoch, history, best weights) and ``best.pt``;
-``resume=True`` continues from ``last.pt``, and on the same device with the same seed
-ends with bitwise the same weights as an uninterrupted run. A non-finite loss raises
-:class:`TrainingDivergedError` naming the epoch; ``last.pt`` keeps the last good epoch.
+validation loss and end with the best weights. The loop is made of three parts shared
+with the CSPDE network fit: :class:`EpochLoop` (the epochs), :class:`EarlyStopping` (best
+loss, weights, patience) and :class:`Checkpointer`. With ``checkpoint_dir`` every epoch
+writes, atomically, ``last.pt`` (model, optimiser, scheduler, the random states of
+torch, numpy, python and of the training generators, epoch, history, best weights; the
+one before becomes ``prev.pt``) and ``best.pt``, their sha256 in ``checkpoints.json``.
+``resume=True`` continues from the newest checkpoint that passes its checksum (a damaged
+one is renamed ``*.damaged-N`` with a warning; none left: from scratch), and on the same
+device with the same seed ends with bitwise the same weights as an uninterrupted run. A
+non-finite loss raises :class:`TrainingDivergedError` naming the epoch; ``last.pt`` keeps
+the last good epoch.
+
+:func:`fit` is the pipeline for any dataset and configuration (:func:`fit_led` the
+paper's systems by name): a model is found by its key (configuration, the data's content
+hash, seed, stage; never a name) among the shipped models (``models/`` with its
+``manifest.json``, or ``$LED_MODELS_DIR``), then in ``<cache>/models`` as a portable
+model file (:meth:`ledlib.nn.LED.save`, its training record inside), else trained there.
+Damaged shipped files or cache entries are reported with their path and not used (cache
+entries are rebuilt).
 
 Data are in network units (scaled). Losses: AE, mean per reconstructed value; RNN, the
 MSE of the one-step prediction in the RNN's normalised latent units.
