@@ -257,7 +257,8 @@ class AdvectionDiffusion(System):
         return x
 
     def lift(self, obs, rng=None) -> np.ndarray:
-        """Identity (a validated copy): the particle positions are the micro state."""
+        """Identity (a validated copy): the particle positions are the micro state; ``rng``
+        is unused."""
         return np.array(self._check_positions("obs", obs), copy=True)
 
     def restrict(self, micro) -> np.ndarray:

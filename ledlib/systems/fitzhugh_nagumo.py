@@ -208,7 +208,8 @@ class FitzHughNagumo(System):
 
     # -- equation-free operators ----------------------------------------------------
     def lift(self, obs, rng=None) -> np.ndarray:
-        """Equal-weight lifting ``f_i^s = rho^s/3`` for every velocity (eqs. 40–41)."""
+        """Equal-weight lifting ``f_i^s = rho^s/3`` for every velocity (eqs. 40–41);
+        deterministic, ``rng`` is unused."""
         obs = check_state("obs", obs, self.obs_shape)
         micro = np.empty((obs.shape[0], 2, 3, self.n))
         micro[:] = (obs / 3.0)[:, :, None, :]

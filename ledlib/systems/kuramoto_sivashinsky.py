@@ -126,6 +126,7 @@ class KuramotoSivashinsky(System):
         return np.arange(self.n) * (self.L / self.n)
 
     def lift(self, obs, rng=None) -> np.ndarray:
+        """Identity (a validated copy): the field is the micro state; ``rng`` is unused."""
         return check_state("obs", obs, self.obs_shape).copy()
 
     def restrict(self, micro) -> np.ndarray:
