@@ -782,17 +782,23 @@ def _load_shipped(key: str, device) -> tuple[LED, dict, Path] | None:
     manifest's checksums; a damaged one is warned about (with its path) and not used."""
     from .nn.led import model_files, sha256_file
 
+    dev = resolve_device(device)
     root = models_dir()
     entry = read_manifest(root)["models"].get(key)
     if entry is None:
         return None
-    weights, sidecar = model_files(_inside(root, root / entry["file"]))
     try:
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise ModelFileError(f"the entry of {key} in {root / MANIFEST} names no file", root / MANIFEST)
+        try:
+            weights, sidecar = model_files(_inside(root, root / entry["file"]))
+        except ValueError as err:  # a file outside models/
+            raise ModelFileError(f"{root / MANIFEST}: {err}", root / MANIFEST) from err
         for path, want in ((weights, entry.get("sha256")), (sidecar, entry.get("sidecar_sha256"))):
             if not path.exists() or sha256_file(path) != want:
                 raise ModelFileError(f"the shipped model file {path} is missing or does not match the checksum "
                                      f"in {root / MANIFEST}", path)
-        led = LED.load(weights, device=resolve_device(device))
+        led = LED.load(weights, device=dev)
     except ModelFileError as err:
         warnings.warn(f"{err}; not using it", RuntimeWarning, stacklevel=3)
         return None

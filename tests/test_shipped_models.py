@@ -125,3 +125,14 @@ def test_ship_models_refuses_a_folder_without_models(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _ship_module().main(["--cache", str(tmp_path / "nothing")])
     assert "no models/ folder" in capsys.readouterr().err
+
+
+def test_a_manifest_entry_pointing_outside_models_is_not_followed(tmp_path, tiny_ks):
+    ds, cfg = tiny_ks
+    key = train.model_key(cfg, data.content_hash(ds), 0)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "manifest.json").write_text(json.dumps(
+        {"format": "ledlib.models/1", "models": {key: {"file": "../train-cache/evil.safetensors"}}}))
+    with pytest.warns(RuntimeWarning, match="outside"):
+        got = train.fit(ds, cfg, cache=tmp_path / "c", progress=False, device="cpu")
+    assert got.source == "trained"
