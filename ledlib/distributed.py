@@ -116,8 +116,10 @@ def connect(scheduler: str | None = None, *, workers: int = 1, threads: int = 1,
         # the scheduler reads allowed-failures when it starts: set it around the cluster's start
         with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR,
-                                   resources={"GPU": 1} if device == "cuda" else None)
+                                   dashboard_address=None, silence_logs=logging.CRITICAL,  # the reports say it
+                                   resources={"GPU": 1} if device == "cuda" else None,
+                                   # its HTTP endpoints (health, metrics) on a free loopback port, not on 8787
+                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         try:
             with Client(cluster) as client:
                 yield client

@@ -205,3 +205,24 @@ def test_bad_arguments_name_the_parameter(client):
     dup = [Job("a", _slow_job), Job("a", _slow_job)]
     with pytest.raises(ValueError, match="unique"):
         list(distributed.run_jobs(client, dup))
+
+
+def _device_job(cache, seed, device):
+    from distributed import get_worker
+    from distributed.worker import thread_state
+
+    task = get_worker().state.tasks[thread_state.key]  # this job's own task, as its worker holds it
+    return {"device": device, "pid": os.getpid(), "resources": dict(task.resource_restrictions or {})}
+
+
+def test_cuda_jobs_ask_for_the_gpu_resource_that_local_cuda_workers_offer():
+    # no CUDA needed: the job only reports the device it was given
+    with distributed.connect(workers=1, device="cuda") as c:
+        (info,) = c.scheduler_info()["workers"].values()
+        assert info["resources"] == {"GPU": 1}
+        (report,) = distributed.run_jobs(c, [Job("gpu-job", _device_job)], device="cuda")
+        assert report.ok, report.status
+        assert report.result["device"] == "cuda" and report.result["pid"] != os.getpid()
+        assert report.result["resources"] == {"GPU": 1}
+        (cpu,) = distributed.run_jobs(c, [Job("cpu-job", _device_job)], device="cpu")
+        assert cpu.ok and cpu.result["resources"] == {}
