@@ -355,3 +355,62 @@ if __name__ == "__main__":
         cells = [len(r[k]) if isinstance(r.get(k), list) else r.get(k, "-") for k in keys]
         print(name.ljust(16) + "".join(str(c).rjust(14) for c in cells))
     print(f"{len(problems)} problems")
+
+
+# ----------------------------------------------------------------------------- figures
+def _tick_labels_overlap(fig) -> bool:
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(r) for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+        if any(a.overlaps(b) for a, b in zip(boxes, boxes[1:])):
+            return True
+    return False
+
+
+def test_figures_are_legible_at_the_page_width():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from ledlib import plots
+
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3), dpi=100)
+    for ax in axes:
+        ax.plot([100000, 900000], [0, 1], label="curve")
+        ax.set_title("panel", fontsize=6)
+        ax.legend(fontsize=5)
+        ax.tick_params(labelsize=6)
+    assert plots.rendered_text_px(fig) < 6
+    plots.legible(fig)
+    assert fig.dpi >= 150
+    assert plots.rendered_text_px(fig) >= plots.MIN_TEXT_PX - 1e-9
+    assert not _tick_labels_overlap(fig)
+    plt.close(fig)
+    with pytest.raises(TypeError, match="fig"):
+        plots.legible("not a figure")
+
+
+def test_every_plot_function_returns_a_legible_figure():
+    import numpy as np
+
+    from ledlib import plots
+    from ledlib.plots import fhn, ks, particles, scorecard, systems, theory, tradeoffs
+
+    names = [n for m in (fhn, ks, particles, scorecard, systems, theory, tradeoffs) for n in m.__all__
+             if callable(getattr(m, n)) and not isinstance(getattr(m, n), type)]
+    assert names and all(hasattr(getattr(plots, n), "__wrapped__") for n in names)
+    # one of them end to end: a long latent series is shown as a window, legend colours are the curves'
+    t = np.arange(3000.0)
+    z = np.sin(0.5 * t)[:, None]
+    run = {"t": t, "z_pred": z, "z_true": z, "wd": 0.1 + 0 * t, "m1_err": 0.1 + 0 * t, "m2_err": 0.1 + 0 * t}
+    fig = plots.particle_forecast({"latent": run}, n_latent=1)
+    assert fig.dpi >= 150 and plots.rendered_text_px(fig) >= plots.MIN_TEXT_PX - 1e-9
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] - ax.get_xlim()[0] < 0.2 * (t[-1] - t[0])
+    curve = ax.get_lines()[0].get_color()
+    legend = [h.get_color() for h in ax.get_legend().get_lines()]
+    from matplotlib.colors import to_rgba
+
+    assert all(to_rgba(c) == to_rgba(curve) for c in legend)

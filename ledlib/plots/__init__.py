@@ -12,3 +12,31 @@ from .fhn import *  # noqa: F401,F403
 from .particles import *  # noqa: F401,F403
 from .tradeoffs import *  # noqa: F401,F403
 from .scorecard import *  # noqa: F401,F403
+from .style import COLUMN_PX, MIN_DPI, MIN_TEXT_PX, legible, rendered_text_px  # noqa: F401
+
+
+def _shown_legible(fn):
+    """``fn``'s figure, made legible at the page's width (:func:`legible`)."""
+    import functools
+
+    from matplotlib.figure import Figure
+
+    @functools.wraps(fn)
+    def draw(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return legible(out) if isinstance(out, Figure) else out
+
+    return draw
+
+
+def _wrap_all():
+    from . import fhn, ks, particles, scorecard, systems, theory, tradeoffs
+
+    for mod in (systems, theory, ks, fhn, particles, tradeoffs, scorecard):
+        for name in mod.__all__:
+            fn = getattr(mod, name)
+            if callable(fn) and not isinstance(fn, type) and not hasattr(fn, "__wrapped__"):
+                globals()[name] = _shown_legible(fn)
+
+
+_wrap_all()

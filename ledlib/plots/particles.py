@@ -19,6 +19,7 @@ __all__ = [
 ]
 
 TRUE = "0.2"  # ground truth in every plot
+LATENT_WINDOW_POINTS = 400  # a latent series longer than this shows its first 400 steps
 MICRO_SHADE = "0.88"  # background where the micro solver runs
 
 
@@ -58,15 +59,22 @@ def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
         raise ValueError("runs must hold at least one forecast")
     n = len(runs)
     fig, axes = plt.subplots(n, 4, figsize=(12, 2.6 * n + 0.3), layout="constrained", squeeze=False)
+    window = None
     for r, (label, d) in enumerate(runs.items()):
         t = np.asarray(d["t"], dtype=float)
         ax = axes[r]
         z = np.asarray(d["z_pred"]).reshape(len(t), -1)
+        # a latent state oscillating over a long horizon draws as a solid block: show a window
+        # of its start, long enough to see the oscillation (the error panels keep the horizon)
+        keep = slice(None)
+        if len(t) > LATENT_WINDOW_POINTS:
+            keep = slice(0, LATENT_WINDOW_POINTS)
+            window = t[LATENT_WINDOW_POINTS - 1] - t[0]
         for c in range(min(n_latent, z.shape[1])):
-            ax[0].plot(t, z[:, c], color=f"C{c}", lw=0.9)
+            ax[0].plot(t[keep], z[keep, c], color=f"C{c}", lw=0.9)
             if d.get("z_true") is not None:
                 zt = np.asarray(d["z_true"]).reshape(len(t), -1)
-                ax[0].plot(t, zt[:, c], color=f"C{c}", lw=0.8, ls=":")
+                ax[0].plot(t[keep], zt[keep, c], color=f"C{c}", lw=0.8, ls=":")
         ax[0].set_ylabel("latent state")
         ax[0].annotate(label, xy=(-0.32, 0.5), xycoords="axes fraction", rotation=90, va="center", ha="center",
                        fontsize=10, fontweight="bold")
@@ -82,18 +90,23 @@ def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
         for a in ax:
             _shade_micro(a, t, d.get("phases"))
             a.set_xlim(t[0], t[-1])
+        if window is not None:
+            ax[0].set_xlim(t[0], t[0] + window)
         for a in ax[2:]:
             a.set_yscale("log")
     for a in axes[-1]:
         a.set_xlabel("t after the warm-up")
     from matplotlib.lines import Line2D
 
-    style = [Line2D([], [], color="0.3", lw=0.9, label="LED"),
-             Line2D([], [], color="0.3", lw=0.8, ls=":", label="true run, encoded")]
+    # the legend shows the curves' own colour (the first component's), solid LED, dotted truth
+    style = [Line2D([], [], color="C0", lw=0.9, label="LED"),
+             Line2D([], [], color="C0", lw=0.8, ls=":", label="true run, encoded")]
     axes[0, 0].legend(handles=style, fontsize=7, loc="best")
     axes[0, 1].legend(fontsize=7, loc="best")
     for a, tag in zip(axes[0], "abcd"):
         a.set_title(f"({tag})", fontsize=9, loc="left")
+    if window is not None:
+        axes[0, 0].set_title(f"(a) first {window:g} time units", fontsize=9, loc="left")
     return fig
 
 
@@ -214,11 +227,18 @@ def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict |
 def _scatter3(ax, cfg, color, s=2, alpha=0.6, max_points=400, L=1.0):
     cfg = np.asarray(cfg)[:max_points]
     ax.scatter(cfg[:, 0], cfg[:, 1], cfg[:, 2], s=s, color=color, alpha=alpha, depthshade=False)
-    for setlim in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
+    # the domain's box with its axes, so a cloud's size and place can be read
+    ticks = [-L / 2, L / 2]
+    for setlim, setticks in ((ax.set_xlim, ax.set_xticks), (ax.set_ylim, ax.set_yticks), (ax.set_zlim, ax.set_zticks)):
         setlim(-L / 2, L / 2)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_zticks([])
+        setticks(ticks, [f"{v:g}" for v in ticks])
+    ax.set_xlabel("x", labelpad=-8)
+    ax.set_ylabel("y", labelpad=-8)
+    ax.set_zlabel("z", labelpad=-8)
+    ax.tick_params(pad=-3)
+    spread = float(np.ptp(cfg, axis=0).max()) if len(cfg) else 0.0
+    if len(cfg) > 1 and spread < 1e-3 * L:  # e.g. t = 0 of a point release: one dot is the truth
+        ax.text2D(0.5, 0.88, f"all {len(cfg)} at one point", transform=ax.transAxes, ha="center", fontsize=8)
 
 
 def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_points: int = 400) -> Figure:
