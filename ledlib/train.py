@@ -204,6 +204,10 @@ def save_checkpoint(obj: dict, path: str | os.PathLike) -> None:
         if path.name == "last.pt" and path.exists():
             os.replace(path, ckdir / "prev.pt")
         os.replace(tmp, path)
+    except OSError as err:  # e.g. a full disk: say which checkpoint could not be written
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OSError(err.errno, f"cannot write the checkpoint {path}: {err.strerror or err}") from err
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -341,3 +341,21 @@ def test_a_process_killed_during_a_checkpoint_write_resumes_bit_exactly(tmp_path
     again, r = _train(tmp_path, resume=True)
     assert not list(tmp_path.glob(".*.tmp"))
     assert _same(again, full) and r.history["val_loss"] == r_full.history["val_loss"]
+
+
+def test_a_full_disk_during_a_checkpoint_write_names_the_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    import errno
+
+    with pytest.raises(_Stop):
+        _train(tmp_path, _stop_after(1))
+    before = (tmp_path / "last.pt").read_bytes()
+
+    def full(f, blob):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(train, "_write_checkpoint_bytes", full)
+    with pytest.raises(OSError, match=r"cannot write the checkpoint .*last.pt: No space left") as err:
+        train.save_checkpoint({"x": 1}, tmp_path / "last.pt")
+    assert err.value.errno == errno.ENOSPC
+    assert (tmp_path / "last.pt").read_bytes() == before and not list(tmp_path.glob(".*.tmp"))
+    assert train.load_checkpoint(tmp_path / "last.pt")["epoch"] == 1  # still the good one

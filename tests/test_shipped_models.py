@@ -106,16 +106,29 @@ def test_a_cache_of_the_earlier_format_is_converted(tmp_path, tiny_ks, monkeypat
                 "state_dict": {k: v.cpu() for k, v in ae_led.state_dict().items()}, "scaler": ae_led.scaler_dict},
                legacy / f"KS-quick-ae-{old_key}.pt")
     (legacy / f"KS-quick-ae-{old_key}.json").write_text(json.dumps(ae_rec))
+    # an RNN variant on that autoencoder (a study model): stage rnn-<digest of the AE weights>
+    from ledlib.configs import RNNConfig
+
+    gru = RNNConfig("gru", d_h=8, residual=False)
+    rnn_led, rnn_rec = train.fit_rnn(ae_led, gru, ds, cache=tmp_path / "scratch", progress=False, device="cpu")
+    stage = next(p.name for p in (tmp_path / "scratch" / "models").glob("KS-quick-rnn-*.json")).split("-")[3]
+    rnn_key = _ship_module()._legacy_key(rnn_led.config.to_dict(), ds.spec.key(), 0)
+    torch.save({"format": "ledlib.LED/1", "config": rnn_led.config.to_dict(),
+                "state_dict": {k: v.cpu() for k, v in rnn_led.state_dict().items()}, "scaler": rnn_led.scaler_dict},
+               legacy / f"KS-quick-rnn-{stage}-{rnn_key}.pt")
+    (legacy / f"KS-quick-rnn-{stage}-{rnn_key}.json").write_text(json.dumps(rnn_rec))
     before = sorted(p.name for p in legacy.iterdir())
 
     manifest = _ship_module().ship(tmp_path / "train-cache")
     assert sorted(p.name for p in legacy.iterdir()) == before  # the cache is only read
-    assert {e["stage"] for e in manifest["models"].values()} == {"led", "ae"}
+    assert {e["stage"] for e in manifest["models"].values()} == {"led", "ae", f"rnn-{stage}"}
     ran = _no_epochs(monkeypatch)
     got = train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path / "empty", progress=False,
                         device="cpu")
     ae_got, rec = train.fit_autoencoder(cfg, ds, cache=tmp_path / "empty", progress=False, device="cpu")
+    rnn_got, _ = train.fit_rnn(ae_got, gru, ds, cache=tmp_path / "empty", progress=False, device="cpu")
     assert ran == [] and got.source == "shipped" and _same(got.led, fresh.led) and _same(ae_got, ae_led)
+    assert _same(rnn_got, rnn_led)
     assert rec["best_val_loss"] == ae_rec["best_val_loss"]
     x = torch.as_tensor(np.array(ds.test.states[0, :4]))
     assert torch.equal(got.led.encode(x), fresh.led.encode(x))

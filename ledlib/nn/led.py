@@ -395,6 +395,10 @@ def atomic_write_bytes(path: str | os.PathLike, blob: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; caches and shipped models are shared
         os.replace(tmp, path)
+    except OSError as err:  # e.g. a full disk: say which file could not be written
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OSError(err.errno, f"cannot write {path}: {err.strerror or err}") from err
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
