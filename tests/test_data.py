@@ -318,20 +318,26 @@ def test_content_hash_changes_with_the_data_and_only_with_them():
               data.from_arrays(train=tr.astype(np.float32), val=va.astype(np.float32), coarse_dt=0.5)]
     hashes = {o.content_hash for o in others}
     assert h not in hashes and len(hashes) == len(others)
-    # arrays of a dataset are read-only: an edit must be explicit, and then the hash follows it
+    # an edit in place changes the hash; frozen (read-only) arrays reuse the last one
     ds = data.from_arrays(train=tr, val=va, coarse_dt=0.5)
-    with pytest.raises(ValueError):
-        ds.train.states[0, 0, 0] = 5.0
-    ds.train.states.setflags(write=True)
     ds.train.states[0, 0, 0] = 5.0
     assert ds.content_hash != h
+    ds.train.states[0, 0, 0] = tr[0, 0, 0]
+    assert ds.content_hash == h
+    for sp in ds.splits.values():
+        sp.states.setflags(write=False)
+        sp.t.setflags(write=False)
+    assert ds.content_hash == h and ds._hash_memo[1] == h
 
 
 def test_cached_paper_data_keep_their_content_hash(tmp_path):
+    import json
+
     s = tiny("FHN")
     fresh = data.generate(s, progress=False)
     cached = data.load(s, cache=tmp_path, progress=False)
     assert data.read(s, tmp_path).content_hash == fresh.content_hash == cached.content_hash
+    assert json.loads(cached.path.with_suffix(".json").read_text())["content_hash"] == fresh.content_hash
 
 
 # ---------------------------------------------------------------------------------
