@@ -75,6 +75,7 @@ def main(argv=None) -> int:
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="a papermill-style parameter set after the parameters cell (default profile=quick)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds for the chapter's cells")
+    ap.add_argument("--max-cells", type=int, default=None, help="run only the first N code cells")
     a = ap.parse_args(argv)
     params = {"profile": "quick"}
     for p in a.param:
@@ -104,6 +105,7 @@ def main(argv=None) -> int:
         assert model["type"] == "notebook", model["type"]
         nb = model["content"]
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        n_run = len(code) if a.max_cells is None else min(a.max_cells, len(code))
         print(f"{rel}: served as a notebook of {len(nb['cells'])} cells ({len(code)} code), "
               f"format {nb['metadata'].get('jupytext', {}).get('text_representation', {}).get('format_name')}")
         # a save from JupyterLab writes the same text back (under a scratch name: the chapter is not touched)
@@ -144,7 +146,7 @@ def main(argv=None) -> int:
         where = msg["content"]["user_expressions"]["x"]["data"]["text/plain"]
         print(f"kernel (cwd, python): {where}")
         t_cells = time.monotonic()
-        for i, cell in enumerate(code):
+        for i, cell in enumerate(code[:n_run]):
             run(cell["source"])
             if "parameters" in cell.get("metadata", {}).get("tags", []):
                 run(_parameters_source(params))  # as papermill injects them, after the parameters cell
@@ -153,10 +155,13 @@ def main(argv=None) -> int:
                 break
         t_done = time.monotonic() - t0
         print(f"times from `make lab`: server up {t_up:.1f} s, chapter served {t_open:.1f} s, kernel ready "
-              f"{t_kernel:.1f} s, all {len(code)} code cells run {t_done:.1f} s "
+              f"{t_kernel:.1f} s, {n_run} of {len(code)} code cells run {t_done:.1f} s "
               f"(the cells alone {time.monotonic() - t_cells:.1f} s) with {params}")
         kc.stop_channels()
-        return 0 if not errors and same and model["type"] == "notebook" else 1
+        in_root = Path(eval(where)[0]) == ROOT  # the repr of (cwd, python) the kernel sent
+        if not in_root:
+            print(f"the kernel did not start in the repository root {ROOT}")
+        return 0 if not errors and same and in_root else 1
     finally:
         if session is not None:
             try:
