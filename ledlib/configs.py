@@ -13,8 +13,9 @@ Configurations are frozen dataclasses validated at construction:
 :func:`template` gives a configuration for any system by size (``"quick"``, ``"medium"``,
 ``"paper"``). ``get(system, profile)`` returns the configuration the paper picked for one
 of its systems (``"paper"``) or a small ``"quick"`` one (the default) that trains in
-seconds on a CPU; those live in :mod:`ledlib.paper`. ``TABLES`` holds the grids of
-Tables 1–8 as printed in the paper and :func:`render_table` renders them as markdown.
+seconds on a CPU; those live in :mod:`ledlib.paper`. ``TABLES`` gathers the grids of
+Tables 1–8 as printed in the paper (each defined in its system's module there) and
+:func:`render_table` renders them as markdown.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from ._checks import safe_name as _safe_name
 
 __all__ = [
     "AutoencoderConfig", "RNNConfig", "TrainConfig", "LEDConfig", "PaperTable", "TableRow",
-    "TABLES", "SYSTEM_TABLES", "SYSTEMS", "PROFILES", "DEFAULT_PROFILE", "SIZES", "get", "template",
-    "render_table", "table_grid", "paper_choices",
+    "TABLES", "SYSTEM_TABLES", "TANH", "SCALING_LABELS", "SYSTEMS", "PROFILES", "DEFAULT_PROFILE", "SIZES",
+    "get", "template", "render_table", "table_grid", "paper_choices",
 ]
 
 ACTIVATIONS = ("tanh", "selu")
@@ -267,6 +268,13 @@ def __getattr__(name):
         from . import paper
 
         return getattr(paper, name)
+    if name == "TABLES":  # Tables 1-8 live with their systems, in ledlib.paper
+        return _paper_tables()
+    if name == "SYSTEM_TABLES":  # (autoencoder table, RNN table) of each system
+        out: dict[str, tuple[int, ...]] = {}
+        for n, t in _paper_tables().items():
+            out[t.system] = out.get(t.system, ()) + (n,)
+        return out
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -363,93 +371,23 @@ class PaperTable:
     rows: tuple[TableRow, ...]
 
 
-_TANH = "tanh(·)"
-_LATENT_GRID = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 18, 22, 24, 28, 32, 64)
-_MINMAX = "Min-Max in [0, 1]"
-_STANDARD = "N(0, 1)"
+# How the tables print a few values (also what paper_choices reports)
+TANH = "tanh(·)"
+SCALING_LABELS = {"minmax": "Min-Max in [0, 1]", "standard": "N(0, 1)"}
 
 
-def _ad_rows(d_z, k, wd, noise, rnn_part):
-    rows = [
-        TableRow("Number of AE layers", (5,)),
-        TableRow("Size of AE layers", (100,)),
-        TableRow("Activation of AE layers", _TANH),
-        TableRow("Latent dimension", d_z),
-        TableRow("Residual connections", True),
-        TableRow("Variational", "True/False"),
-        TableRow("Permutation Invariant Layer d_p", (200, 1001) if not rnn_part else (200,)),
-        TableRow("Number of MD kernels K", (k,)),
-        TableRow("Hidden units of MD decoder", (50,)),
-        TableRow("Input/Output data scaling", _MINMAX),
-        TableRow("Noise level in the data", noise, "(%)" if not rnn_part else ""),
-        TableRow("Weight decay rate", wd),
-        TableRow("Batch size", 32),
-        TableRow("Initial learning rate", 0.001),
-    ]
-    return rows
+def _paper_tables() -> dict[int, PaperTable]:
+    """Tables 1-8, each from its system's module in :mod:`ledlib.paper`."""
+    from . import paper
 
-
-def _rnn_rows(bptt, prop, layers, sizes, name_bptt="BPTT sequence length"):
-    return [
-        TableRow(name_bptt, bptt),
-        TableRow("Hidden state propagation length", prop),
-        TableRow("RNN cell type", ("lstm", "gru")),
-        TableRow("Number of RNN layers", layers),
-        TableRow("Size of RNN layers", sizes),
-        TableRow("Activation of RNN Cell", _TANH),
-    ]
-
-
-def _field_rows(layers, sizes, acts, d_z, residual, scaling, noise, wd, noise_unit=""):
-    return [
-        TableRow("Number of AE layers", layers),
-        TableRow("Size of AE layers", sizes),
-        TableRow("Activation of AE layers", acts),
-        TableRow("Latent dimension", d_z),
-        TableRow("Residual connections", residual),
-        TableRow("Variational", "True/False"),
-        TableRow("Input/Output data scaling", scaling),
-        TableRow("Noise level in the data", noise, noise_unit),
-        TableRow("Weight decay rate", wd),
-        TableRow("Batch size", 32),
-        TableRow("Initial learning rate", 0.001),
-    ]
-
-
-TABLES: dict[int, PaperTable] = {
-    1: PaperTable(1, "Autoencoder Hyperparameters for Advection-Diffusion in 1-D (d_x = 1)", "AD1D", "ae",
-                  tuple(_ad_rows(_LATENT_GRID, 4, (0.0, 0.0001), (0, 1, 10), False))),
-    2: PaperTable(2, "LED-RNN Hyperparameters for Advection-Diffusion in 1-D (d_x = 1)", "AD1D", "rnn",
-                  tuple(_ad_rows((1, 2), 4, (0.0001,), (0,), True)
-                        + _rnn_rows((100,), 500, (1,), (100,), "BBTT Sequence length"))),
-    3: PaperTable(3, "Autoencoder Hyperparameters for Advection-Diffusion in 3-D (d_x = 3)", "AD3D", "ae",
-                  tuple(_ad_rows(_LATENT_GRID, 5, (0.0, 0.00001), (0, 1, 10), False))),
-    4: PaperTable(4, "LED-RNN Hyperparameters for Advection-Diffusion in 3-D (d_x = 3)", "AD3D", "rnn",
-                  tuple(_ad_rows((8,), 5, (0.0,), (0,), True)
-                        + _rnn_rows((100,), 500, (1,), (10, 20, 50, 100), "BBTT Sequence length"))),
-    5: PaperTable(5, "Autoencoder Hyperparameters for FHN", "FHN", "ae",
-                  tuple(_field_rows((3,), (100,), _TANH, _LATENT_GRID, True, _STANDARD,
-                                    (0, 1, 10), (0.0, 0.0001), "(%)"))),
-    6: PaperTable(6, "LED-RNN Hyperparameters for FHN", "FHN", "rnn",
-                  tuple(_field_rows((3,), (100,), _TANH, (4, 8, 32, 64), True, _STANDARD,
-                                    (0, 1, 10), (0.0, 0.0001))
-                        + _rnn_rows((30, 60), 300, (1,), (50, 100, 200, 400), "BPTT Sequence length"))),
-    7: PaperTable(7, "Autoencoder Hyperparameters for Kuramoto-Sivashinsky", "KS", "ae",
-                  tuple(_field_rows((4, 5, 6, 7), (50, 100), "selu(·), tanh(·)", _LATENT_GRID,
-                                    "True/False", _STANDARD, (1, 10, 100), (0.0, 0.0001, 0.001)))),
-    8: PaperTable(8, "LED Hyperparameters for Kuramoto-Sivashinsky", "KS", "rnn",
-                  tuple(_field_rows((5,), (50,), _TANH, (8,), True, _STANDARD, (1, 10), (0.0, 0.0001))
-                        + _rnn_rows((125, 250), 1000, (1, 2), (100, 200, 400)))),
-}
-
-# (autoencoder table, RNN table) of each system
-SYSTEM_TABLES = {"AD1D": (1, 2), "AD3D": (3, 4), "FHN": (5, 6), "KS": (7, 8)}
+    return dict(sorted((n, t) for m in paper.MODULES.values() for n, t in m.TABLES.items()))
 
 
 def _table(n) -> PaperTable:
-    if isinstance(n, bool) or not isinstance(n, Integral) or n not in TABLES:
-        raise ValueError(f"table number must be one of {sorted(TABLES)}, got {n!r}")
-    return TABLES[int(n)]
+    tables = _paper_tables()
+    if isinstance(n, bool) or not isinstance(n, Integral) or n not in tables:
+        raise ValueError(f"table number must be one of {sorted(tables)}, got {n!r}")
+    return tables[int(n)]
 
 
 def table_grid(n: int) -> dict[str, tuple]:
@@ -466,7 +404,7 @@ def paper_choices(config: LEDConfig) -> dict[str, Any]:
         "Activation of AE layers": f"{ae.activation}(·)",
         "Latent dimension": ae.d_z,
         "Residual connections": ae.residual,
-        "Input/Output data scaling": _MINMAX if config.scaling == "minmax" else _STANDARD,
+        "Input/Output data scaling": SCALING_LABELS[config.scaling],
         "Noise level in the data": round(100 * ta.noise_level, 6),
         "Weight decay rate": ta.weight_decay,
         "Batch size": ta.batch_size,

@@ -142,3 +142,13 @@ def test_job_configs_are_the_study_grids():
     assert (v.ae.d_z, v.ae.variational, v.rnn_train.noise_level, v.rnn_train.max_epochs) == (4, True, 0.1, 1)
     assert dataclasses.replace(v.rnn_train, noise_level=base.rnn_train.noise_level,
                                max_epochs=base.rnn_train.max_epochs) == base.rnn_train
+
+
+def test_tables_live_with_their_systems():
+    seen = {}
+    for name, m in paper.MODULES.items():
+        assert len(m.TABLES) == 2 and all(t.system == name for t in m.TABLES.values())
+        assert [t.stage for t in m.TABLES.values()] == ["ae", "rnn"]
+        seen.update(m.TABLES)
+    assert configs.TABLES == dict(sorted(seen.items())) and list(configs.TABLES) == list(range(1, 9))
+    assert configs.SYSTEM_TABLES == {"AD1D": (1, 2), "AD3D": (3, 4), "FHN": (5, 6), "KS": (7, 8)}

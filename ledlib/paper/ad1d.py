@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configs import AutoencoderConfig, LEDConfig, RNNConfig, TrainConfig
+from ..configs import AutoencoderConfig, LEDConfig, PaperTable, RNNConfig, TrainConfig
 from ..data import DatasetSpec, SplitSpec
 from ..systems import AdvectionDiffusion
-from .common import DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, check_profile, led_job, quick_variant
+from .common import (DEFAULT_PROFILE, LATENT_GRID_TABLE, PAPER_SCHEDULE, ad_rows, check_profile, Job, led_job,
+                     quick_variant, rnn_rows, TradeoffSweep)
 
 NAME = "AD1D"
 
@@ -55,6 +56,16 @@ def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
     """The LED configuration of ``profile``: the paper's pick, or its quick variant."""
     p = paper_config()
     return p if check_profile(profile) == "paper" else quick_variant(p, d_h=16, bptt=20, hidden_propagation_length=60)
+
+
+# Tables 1-2 as printed in the paper
+TABLES = {
+    1: PaperTable(1, "Autoencoder Hyperparameters for Advection-Diffusion in 1-D (d_x = 1)", "AD1D", "ae",
+                  tuple(ad_rows(LATENT_GRID_TABLE, 4, (0.0, 0.0001), (0, 1, 10), False))),
+    2: PaperTable(2, "LED-RNN Hyperparameters for Advection-Diffusion in 1-D (d_x = 1)", "AD1D", "rnn",
+                  tuple(ad_rows((1, 2), 4, (0.0001,), (0,), True)
+                        + rnn_rows((100,), 500, (1,), (100,), "BBTT Sequence length"))),
+}
 
 
 @dataclass(frozen=True)

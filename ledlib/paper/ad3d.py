@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..configs import AutoencoderConfig, LEDConfig, RNNConfig, TrainConfig
+from ..configs import AutoencoderConfig, LEDConfig, PaperTable, RNNConfig, TrainConfig
 from ..data import DatasetSpec, SplitSpec  # noqa: F401  (DatasetSpec: the return type)
 from .ad1d import Protocol, particle_dataset_spec
 from ..systems import AdvectionDiffusion
-from .common import DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, check_profile, led_job, quick_variant
+from .common import (DEFAULT_PROFILE, LATENT_GRID_TABLE, PAPER_SCHEDULE, ad_rows, check_profile, Job, led_job,
+                     quick_variant, rnn_rows, TradeoffSweep)
 
 NAME = "AD3D"
 
@@ -41,6 +42,16 @@ def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
     """The LED configuration of ``profile``: the paper's pick, or its quick variant."""
     p = paper_config()
     return p if check_profile(profile) == "paper" else quick_variant(p, d_h=16, bptt=20, hidden_propagation_length=60)
+
+
+# Tables 3-4 as printed in the paper
+TABLES = {
+    3: PaperTable(3, "Autoencoder Hyperparameters for Advection-Diffusion in 3-D (d_x = 3)", "AD3D", "ae",
+                  tuple(ad_rows(LATENT_GRID_TABLE, 5, (0.0, 0.00001), (0, 1, 10), False))),
+    4: PaperTable(4, "LED-RNN Hyperparameters for Advection-Diffusion in 3-D (d_x = 3)", "AD3D", "rnn",
+                  tuple(ad_rows((8,), 5, (0.0,), (0,), True)
+                        + rnn_rows((100,), 500, (1,), (10, 20, 50, 100), "BBTT Sequence length"))),
+}
 
 
 PROTOCOL = {

@@ -7,11 +7,18 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
+from ..configs import SCALING_LABELS, TANH, TableRow
+
 PROFILES = ("quick", "paper")
 # The default profile everywhere (configs.get, data.spec, train.fit_led, studies.jobs):
 # "quick", because a default must never start hours of work by itself; the paper's
 # sizes are always asked for by name.
 DEFAULT_PROFILE = "quick"
+
+# Table rows shared by the systems' Tables 1-8 (printed as in the paper)
+LATENT_GRID_TABLE = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 18, 22, 24, 28, 32, 64)  # Tables 1, 3, 5, 7
+MINMAX = SCALING_LABELS["minmax"]
+STANDARD = SCALING_LABELS["standard"]
 
 # Training-length knobs the paper does not report; ours for the paper profile.
 PAPER_SCHEDULE = dict(max_epochs=1000, patience=40, lr_patience=10, lr_factor=0.5, min_lr=1e-6)
@@ -96,3 +103,56 @@ def autoencoder_job(system: str, config):
         ds = data.load(system, config.profile, cache=cache, progress=False)
         return train.fit_autoencoder(config, ds, cache=cache, seed=seed, device=device, progress=False)
     return run
+
+
+# ---------------------------------------------------------------------------------
+# rows of the paper's hyperparameter tables
+# ---------------------------------------------------------------------------------
+def ad_rows(d_z, k, wd, noise, rnn_part):
+    """The rows of the particle systems' tables (1-4); ``rnn_part``: the RNN table's version."""
+    rows = [
+        TableRow("Number of AE layers", (5,)),
+        TableRow("Size of AE layers", (100,)),
+        TableRow("Activation of AE layers", TANH),
+        TableRow("Latent dimension", d_z),
+        TableRow("Residual connections", True),
+        TableRow("Variational", "True/False"),
+        TableRow("Permutation Invariant Layer d_p", (200, 1001) if not rnn_part else (200,)),
+        TableRow("Number of MD kernels K", (k,)),
+        TableRow("Hidden units of MD decoder", (50,)),
+        TableRow("Input/Output data scaling", SCALING_LABELS["minmax"]),
+        TableRow("Noise level in the data", noise, "(%)" if not rnn_part else ""),
+        TableRow("Weight decay rate", wd),
+        TableRow("Batch size", 32),
+        TableRow("Initial learning rate", 0.001),
+    ]
+    return rows
+
+
+def rnn_rows(bptt, prop, layers, sizes, name_bptt="BPTT sequence length"):
+    """The RNN rows of Tables 2, 4, 6 and 8 (``name_bptt``: the row's name as printed)."""
+    return [
+        TableRow(name_bptt, bptt),
+        TableRow("Hidden state propagation length", prop),
+        TableRow("RNN cell type", ("lstm", "gru")),
+        TableRow("Number of RNN layers", layers),
+        TableRow("Size of RNN layers", sizes),
+        TableRow("Activation of RNN Cell", TANH),
+    ]
+
+
+def field_rows(layers, sizes, acts, d_z, residual, scaling, noise, wd, noise_unit=""):
+    """The autoencoder rows of the field systems' tables (5-8)."""
+    return [
+        TableRow("Number of AE layers", layers),
+        TableRow("Size of AE layers", sizes),
+        TableRow("Activation of AE layers", acts),
+        TableRow("Latent dimension", d_z),
+        TableRow("Residual connections", residual),
+        TableRow("Variational", "True/False"),
+        TableRow("Input/Output data scaling", scaling),
+        TableRow("Noise level in the data", noise, noise_unit),
+        TableRow("Weight decay rate", wd),
+        TableRow("Batch size", 32),
+        TableRow("Initial learning rate", 0.001),
+    ]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..configs import AutoencoderConfig, LEDConfig, RNNConfig, TrainConfig
+from ..configs import AutoencoderConfig, LEDConfig, PaperTable, RNNConfig, TrainConfig
 from ..data import DatasetSpec, SplitSpec
 from ..systems import FitzHughNagumo
-from .common import (DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, check_profile, led_job, quick_variant,
-                     with_latent)
+from .common import (DEFAULT_PROFILE, LATENT_GRID_TABLE, PAPER_SCHEDULE, STANDARD, TANH, check_profile, field_rows,
+                     Job, led_job, quick_variant, rnn_rows, TradeoffSweep, with_latent)
 
 NAME = "FHN"
 
@@ -60,6 +60,18 @@ def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
     """The LED configuration of ``profile``: the paper's pick, or its quick variant."""
     p = paper_config()
     return p if check_profile(profile) == "paper" else quick_variant(p, d_h=16, bptt=30, hidden_propagation_length=150)
+
+
+# Tables 5-6 as printed in the paper
+TABLES = {
+    5: PaperTable(5, "Autoencoder Hyperparameters for FHN", "FHN", "ae",
+                  tuple(field_rows((3,), (100,), TANH, LATENT_GRID_TABLE, True, STANDARD,
+                                   (0, 1, 10), (0.0, 0.0001), "(%)"))),
+    6: PaperTable(6, "LED-RNN Hyperparameters for FHN", "FHN", "rnn",
+                  tuple(field_rows((3,), (100,), TANH, (4, 8, 32, 64), True, STANDARD,
+                                   (0, 1, 10), (0.0, 0.0001))
+                        + rnn_rows((30, 60), 300, (1,), (50, 100, 200, 400), "BPTT Sequence length"))),
+}
 
 
 # Table 5's latent grid (Figure 30), Table 6's LED variants d_z x (AE, VAE), and Table 6's

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..configs import AutoencoderConfig, LEDConfig, RNNConfig, TrainConfig
+from ..configs import AutoencoderConfig, LEDConfig, PaperTable, RNNConfig, TrainConfig
 from ..data import DatasetSpec, SplitSpec
 from ..systems import KuramotoSivashinsky
-from .common import (DEFAULT_PROFILE, PAPER_SCHEDULE, Job, TradeoffSweep, autoencoder_job, check_profile,
-                     led_job, quick_variant, with_latent)
+from .common import (DEFAULT_PROFILE, LATENT_GRID_TABLE, PAPER_SCHEDULE, STANDARD, TANH, autoencoder_job,
+                     check_profile, field_rows, Job, led_job, quick_variant, rnn_rows, TradeoffSweep, with_latent)
 
 NAME = "KS"
 
@@ -55,6 +55,17 @@ def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
     """The LED configuration of ``profile``: the paper's pick, or its quick variant."""
     p = paper_config()
     return p if check_profile(profile) == "paper" else quick_variant(p, d_h=32, bptt=25, hidden_propagation_length=100)
+
+
+# Tables 7-8 as printed in the paper
+TABLES = {
+    7: PaperTable(7, "Autoencoder Hyperparameters for Kuramoto-Sivashinsky", "KS", "ae",
+                  tuple(field_rows((4, 5, 6, 7), (50, 100), "selu(·), tanh(·)", LATENT_GRID_TABLE,
+                                   "True/False", STANDARD, (1, 10, 100), (0.0, 0.0001, 0.001)))),
+    8: PaperTable(8, "LED Hyperparameters for Kuramoto-Sivashinsky", "KS", "rnn",
+                  tuple(field_rows((5,), (50,), TANH, (8,), True, STANDARD, (1, 10), (0.0, 0.0001))
+                        + rnn_rows((125, 250), 1000, (1, 2), (100, 200, 400)))),
+}
 
 
 # Figure 37: a subset of Table 7's latent dimensions, dense around the pick d_z = 8
