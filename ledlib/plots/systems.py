@@ -91,20 +91,20 @@ def particle_density_1d(positions, t, L: float = 1.0, bins: int = 40) -> Figure:
 
 
 def particle_snapshots_3d(snapshots, times, L: float = 1.0, max_points: int = 400) -> Figure:
-    """3-D particle configurations at a few times (cf. the paper's Figure 24)."""
+    """3-D particle configurations at a few times (cf. the paper's Figure 24), at most three
+    panels a row (more wrap), each with the domain's axes."""
+    from .particles import _scatter3
+
     snapshots = np.asarray(snapshots)
     k = len(snapshots)
-    fig = plt.figure(figsize=(3.2 * k, 3.4), layout="constrained")
+    ncol = k if k <= 3 else (2 if k == 4 else 3)
+    nrow = -(-k // ncol)
+    fig = plt.figure(figsize=(3.0 * ncol, 3.0 * nrow + 0.2), layout="constrained")
     for i, (cfg, t) in enumerate(zip(snapshots, times)):
-        ax = fig.add_subplot(1, k, i + 1, projection="3d")
+        ax = fig.add_subplot(nrow, ncol, i + 1, projection="3d")
         cfg = cfg[:max_points]
-        ax.scatter(cfg[:, 0], cfg[:, 1], cfg[:, 2], s=2, c=cfg[:, 2], cmap="viridis")
-        for setlim in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
-            setlim(-L / 2, L / 2)
+        _scatter3(ax, cfg, "C0", s=2, alpha=0.8, max_points=max_points, L=L)
         ax.set_title(f"t = {t:g}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_zticks([])
     return fig
 
 
