@@ -100,7 +100,7 @@ display(Markdown("Paper " + configs.render_table(5, mark_selected=True)))
 # %%
 display(Markdown("Paper " + configs.render_table(6, mark_selected=True)))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 36: the six initial conditions of the activator u and inhibitor v; 0–2 train, 3–4 validate, 5 tests (redrawn from the benchmark-systems chapter).", "name": "fig-fhn-ch-ics"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 36, repeated from the benchmark-systems chapter for reference: the six initial conditions of the activator u and inhibitor v; 0–2 train, 3–4 validate, 5 tests.", "name": "fig-fhn-ch-ics"}}
 ds = data.load("FHN", profile, cache=cache, progress=False)
 system = ds.system()
 plots.fhn_initial_conditions(system.x, system.paper_initial_conditions(), ["train"] * 3 + ["val"] * 2 + ["test"]);
