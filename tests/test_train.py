@@ -280,3 +280,18 @@ def test_led_two_stages_on_physical_units(tmp_path):
     zl, h = back.warm_up(torch.from_numpy(z[2:, :20]))
     assert torch.equal(zl, led.warm_up(torch.from_numpy(z[2:, :20]))[0])
     assert back.decode(zl).shape == (1, 64)
+
+
+def test_encoding_refuses_non_finite_states_and_bad_batch_sizes():
+    """NaN or inf in would be NaN latents out, silently: refused, as is a batch size of 0."""
+    led = LED(configs.get("KS", "quick"))
+    x = np.zeros((2, 3, 64))
+    x[1, 2, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        encode_trajectories(led, x)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        led.encode(np.full((1, 64), np.inf))
+    with pytest.raises(ValueError, match="batch_size"):
+        encode_trajectories(led, np.zeros((1, 3, 64)), batch_size=0)
+    z = encode_trajectories(led, np.zeros((2, 3, 64)), batch_size=4)
+    assert z.shape == (2, 3, led.d_z) and np.all(z == z[0, 0])  # one state, one latent
