@@ -345,6 +345,10 @@ record("AD1.speedup_latent", float(f"{speedup['latent']:.3g}"), paper=100.0, uni
 # %% [markdown]
 # ## What to take away
 #
+# Every number this chapter measured is a row of the
+# [scorecard](scorecard.ipynb#advection-diffusion-in-1-d), with the paper's value and the verdict; the
+# [trade-offs chapter](tradeoffs.ipynb) sets this system beside the others.
+#
 # - **One number suffices.** A thousand unordered positions compress to a single latent
 #   coordinate that tracks the cloud from wall to wall. Its density has two peaks, the
 #   two quasi-stable states, and decoding them gives clouds at opposite walls.

@@ -392,6 +392,10 @@ record("AD3.pe_speedup", {str(pe): float(f"{r[2][math.inf]:.3g}") for pe, r in p
 # %% [markdown]
 # ## What to take away
 #
+# Every number this chapter measured is a row of the
+# [scorecard](scorecard.ipynb#advection-diffusion-in-3-d), with the paper's value and the verdict; the
+# [trade-offs chapter](tradeoffs.ipynb) sets this system beside the others.
+#
 # - **Eight numbers for 3000.** The permutation-invariant VAE turns an unordered cloud
 #   into eight latent coordinates, and its mixture decoder turns them back into clouds
 #   with the right spread. Where the latent dynamics linger, the decoder shows the

@@ -22,8 +22,8 @@
 # dynamics with short bursts of the LB solver) buy back?
 #
 # The system, its lattice-Boltzmann solver and the six initial conditions of the data are
-# introduced in the benchmark-systems chapter (where the paper's Figure 36 is first
-# drawn). In short: an activator $u$ and an inhibitor $v$ on $[0, 20]$ with no-flux walls,
+# introduced in [the benchmark-systems chapter](systems.ipynb) (where the paper's Figure 36 is
+# first drawn). In short: an activator $u$ and an inhibitor $v$ on $[0, 20]$ with no-flux walls,
 # 101 nodes, LB time step $\delta t = 0.005$, observed every $\Delta t = 1$ after a transient
 # of 2 time units; three initial conditions train, two validate, one tests.
 
@@ -474,6 +474,10 @@ plots.fhn_nad_over_time(t_after, {n: a[:, :, 0].mean(axis=1) for n, a in nad.ite
 
 # %% [markdown]
 # ## What to take away
+#
+# Every number this chapter measured is a row of the
+# [scorecard](scorecard.ipynb#fitzhugh-nagumo), with the paper's value and the verdict; the
+# [trade-offs chapter](tradeoffs.ipynb) sets this system beside the others.
 #
 # The table below sets our numbers beside the paper's for the claims of this chapter;
 # the verdict uses the tolerance of the reproduction registry (`ledlib.reproduction`).

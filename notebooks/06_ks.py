@@ -422,6 +422,10 @@ del res_r
 # %% [markdown]
 # ## What to take away
 #
+# Every number this chapter measured is a row of the
+# [scorecard](scorecard.ipynb#kuramoto-sivashinsky), with the paper's value and the verdict; the
+# [trade-offs chapter](tradeoffs.ipynb) sets this system beside the others.
+#
 # - **The manifold.** The reconstruction error falls steeply with the latent dimension and
 #   then flattens; with the paper's training the knee is expected near the eight dimensions
 #   known for $L = 22$. PCA is the linear yardstick. On our data its first eight modes hold

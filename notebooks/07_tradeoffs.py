@@ -111,7 +111,7 @@ plots.tradeoff_curves(sweeps, labels);
 # - **$T_{warm}$** must be long enough for the RNN's hidden state to forget its zero
 #   initialisation: at least the window it was trained to carry (the BPTT length, and for
 #   stateful training the hidden-state propagation length). Shorter warm-ups give
-#   forecasts that start off the manifold (the Theory chapter shows the effect).
+#   forecasts that start off the manifold ([the theory chapter](theory.ipynb) shows the effect).
 # - **$T_\mu$** must be long enough for the micro solver to absorb the lifting: a decoded
 #   state is a plausible coarse state, but the fine scales it implies (lattice populations
 #   at equilibrium, a sampled particle configuration) relax over the micro solver's own
