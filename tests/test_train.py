@@ -294,4 +294,5 @@ def test_encoding_refuses_non_finite_states_and_bad_batch_sizes():
     with pytest.raises(ValueError, match="batch_size"):
         encode_trajectories(led, np.zeros((1, 3, 64)), batch_size=0)
     z = encode_trajectories(led, np.zeros((2, 3, 64)), batch_size=4)
-    assert z.shape == (2, 3, led.d_z) and np.all(z == z[0, 0])  # one state, one latent
+    # one state, one latent (up to the float32 rounding of batches of different sizes)
+    assert z.shape == (2, 3, led.d_z) and np.allclose(z, z[0, 0], rtol=0, atol=1e-6)
