@@ -51,7 +51,7 @@ from . import systems as _systems
 
 __all__ = [
     "SplitSpec", "DatasetSpec", "CustomSpec", "Split", "Dataset", "spec", "load", "generate",
-    "from_arrays", "content_hash", "cache_dir", "cache_path", "MinMaxScaler", "StandardScaler",
+    "from_arrays", "content_hash", "system_fingerprint", "cache_dir", "cache_path", "MinMaxScaler", "StandardScaler",
     "scaler_from_dict", "SYSTEMS", "PROFILES",
 ]
 
