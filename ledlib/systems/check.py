@@ -70,10 +70,11 @@ def check_system(system: System, n: int = 2, seed: int = 0, rtol: float = 1e-7, 
     ``n_steps`` (one call of 2k steps equals two of k, with identically seeded
     generators, and 2k steps differ from k where k steps moved the state); the same
     seed reproduces ``simulate`` (stochastic systems: lift and steps draw only from the
-    generator they are given). Returns what it measured: ``steps_per_coarse``, ``stochastic``, ``roundtrip_error``
-    (max ``|restrict(lift(x)) - x|``) and ``moves`` (whether k steps changed the state;
-    ``False`` for initial conditions at a fixed point, or an ``_advance_steps`` that
-    does nothing).
+    generator they are given). An exception inside an operator becomes a ``ValueError``
+    naming it. Returns what it measured: ``steps_per_coarse``, ``stochastic``,
+    ``roundtrip_error`` (max ``|restrict(lift(x)) - x|``) and ``moves`` (whether k steps
+    changed the state; ``False`` for initial conditions at a fixed point, or an
+    ``_advance_steps`` that does nothing).
     """
     if not isinstance(system, System):
         raise TypeError(f"system must be a ledlib.systems.System instance, got {type(system).__name__}")
