@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))  # ledlib, when run as a script from anywhere
 
 
 def chapter_sources(names=None) -> list[Path]:
-    srcs = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    # the scorecard renders what the others recorded: it runs last, whatever its number
+    srcs = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"), key=lambda p: (chapter_name(p) == "scorecard", p.name))
     if names:
         srcs = [p for p in srcs if chapter_name(p) in names]
         missing = set(names) - {chapter_name(p) for p in srcs}
