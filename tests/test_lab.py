@@ -19,3 +19,4 @@ def test_make_lab_serves_a_chapter_as_a_notebook_and_runs_its_first_cells():
         "saved back through jupytext: the same" in out.stdout
     assert f"('{ROOT}', '" in out.stdout  # the kernel's cwd is the repository root
     assert "3 of " in out.stdout
+    assert "default viewer of .py files: Jupytext Notebook" in out.stdout  # a double click opens a notebook
