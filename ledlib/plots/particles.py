@@ -251,10 +251,12 @@ def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_po
     k = len(times)
     if truth.shape[0] != k:
         raise ValueError(f"truth must hold one configuration per time ({k}), got {truth.shape[0]}")
-    fig = plt.figure(figsize=(2.7 * k, 2.7 * len(preds) + 0.2), layout="constrained")
+    ncol = min(k, 3)  # more times wrap onto further rows: 3-D panels stay large enough to read
+    per = -(-k // ncol)  # rows per variant
+    fig = plt.figure(figsize=(3.0 * ncol, 3.0 * per * len(preds) + 0.2), layout="constrained")
     for r, (label, cfgs) in enumerate(preds.items()):
         for c, t in enumerate(times):
-            ax = fig.add_subplot(len(preds), k, r * k + c + 1, projection="3d")
+            ax = fig.add_subplot(per * len(preds), ncol, r * per * ncol + c + 1, projection="3d")
             _scatter3(ax, truth[c], TRUE, s=1, alpha=0.35, max_points=max_points, L=L)
             _scatter3(ax, np.asarray(cfgs)[c], f"C{r + 1}", s=2, alpha=0.7, max_points=max_points, L=L)
             ax.set_title(f"{label}, t = {t:g}", fontsize=8)
