@@ -251,7 +251,7 @@ def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_po
     k = len(times)
     if truth.shape[0] != k:
         raise ValueError(f"truth must hold one configuration per time ({k}), got {truth.shape[0]}")
-    ncol = min(k, 3)  # more times wrap onto further rows: 3-D panels stay large enough to read
+    ncol = k if k <= 3 else (2 if k == 4 else 3)  # more times wrap: 3-D panels stay large enough to read
     per = -(-k // ncol)  # rows per variant
     fig = plt.figure(figsize=(3.0 * ncol, 3.0 * per * len(preds) + 0.2), layout="constrained")
     for r, (label, cfgs) in enumerate(preds.items()):
