@@ -63,7 +63,7 @@ from .configs import LEDConfig, TrainConfig
 from .device import resolve_device
 from .nn.autoencoder import Autoencoder
 from .nn.layers import randn
-from .nn.led import LED, ModelFileError, atomic_write_bytes
+from .nn.led import LED, ModelFileError, atomic_write_bytes, sha256_file
 from .nn.rnn import LatentRNN, detach_hidden
 
 __all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
@@ -196,9 +196,11 @@ def save_checkpoint(obj: dict, path: str | os.PathLike) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         index = _read_index(ckdir)
-        keep = index.get(path.name, [])[:1]  # the current file's hash (it becomes prev)
+        # the current file's hash, if it is a good one (it stays valid as prev.pt)
+        current = sha256_file(path) if path.exists() else None
+        keep = [current] if current in index.get(path.name, []) else []
         index[path.name] = [digest] + keep
-        if path.name == "last.pt":
+        if path.name == "last.pt" and current is not None:  # (no last.pt: prev.pt stays as it is)
             index["prev.pt"] = keep
         atomic_write_bytes(ckdir / _INDEX, json.dumps(index, indent=1).encode())
         if path.name == "last.pt" and path.exists():
@@ -784,7 +786,7 @@ def read_manifest(root=None) -> dict:
 def _load_shipped(key: str, device) -> tuple[LED, dict, Path] | None:
     """The shipped model of ``key`` if the manifest lists it and its files match the
     manifest's checksums; a damaged one is warned about (with its path) and not used."""
-    from .nn.led import model_files, sha256_file
+    from .nn.led import model_files
 
     dev = resolve_device(device)
     root = models_dir()

@@ -360,3 +360,31 @@ def test_a_full_disk_during_a_checkpoint_write_names_the_file_and_leaves_no_temp
     assert err.value.errno == errno.ENOSPC
     assert (tmp_path / "last.pt").read_bytes() == before and not list(tmp_path.glob(".*.tmp"))
     assert train.load_checkpoint(tmp_path / "last.pt")["epoch"] == 1  # still the good one
+
+
+def test_after_a_kill_between_index_and_rename_the_next_epochs_keep_a_good_prev(tmp_path, uninterrupted,
+                                                                                monkeypatch):
+    """Killed after the index named the new file but before it was renamed into place;
+    resumed; then last.pt is damaged: prev.pt (the epoch before) must still be good."""
+    full, _ = uninterrupted
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("last.pt") and str(src).endswith(".tmp"):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise _Stop
+        real_replace(src, dst)
+
+    monkeypatch.setattr(train.os, "replace", replace)
+    with pytest.raises(_Stop):
+        _train(tmp_path)
+    monkeypatch.undo()
+    with pytest.raises(_Stop):  # one epoch after the resume: its save moved epoch 1 to prev.pt
+        _train(tmp_path, _stop_after(2), resume=True)
+    assert train.load_checkpoint(tmp_path / "prev.pt")["epoch"] == 1
+    _flip(tmp_path / "last.pt")
+    with pytest.warns(RuntimeWarning, match="last.pt does not match"):
+        again, _ = _train(tmp_path, resume=True)
+    assert _same(again, full)
