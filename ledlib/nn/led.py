@@ -10,6 +10,13 @@ its affine map as tensors, so scaling runs on the model's device, and stores the
 The inference helpers (``encode``, ``decode``, ``step``, ``warm_up``, ``rollout``) run
 without autograd; training uses ``led.autoencoder`` and ``led.rnn`` directly
 (:mod:`ledlib.train`).
+
+Model files are portable: ``led.save("m")`` writes ``m.safetensors`` (the weights, no
+pickle) and ``m.json`` (configuration, scaler, content hash of the training data,
+versions, training record, and the sha256 of the weights and of the JSON itself);
+``LED.load("m", device=...)`` verifies both and raises :class:`ModelFileError` (a
+``ValueError``) naming the damaged file. The path is a stem; ``m.safetensors`` or
+``m.json`` name the same pair.
 """
 
 from __future__ import annotations
