@@ -17,12 +17,13 @@ LAB_ARGS ?=
 
 venv: $(VENV)/.installed
 
-# the project itself too (editable, its dependencies are requirements.txt's), once it has a pyproject.toml
-$(VENV)/.installed: requirements.txt $(wildcard pyproject.toml)
+# the project itself too: editable (chapters and tests import the working tree), its
+# dependencies being requirements.txt's pins
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	if [ -f pyproject.toml ]; then $(PY) -m pip install --quiet --no-deps -e .; fi
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 book: venv
