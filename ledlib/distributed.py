@@ -219,8 +219,10 @@ def run_jobs(client, jobs: Iterable, *, cache=None, seed: int = 0, device: str =
             if fut.status == "finished":
                 out = fut.result()
                 yield JobReport(name, "ok", out["wall_s"], out["worker"], out["result"], elapsed)
-            else:
+            elif fut.status == "error":
                 yield JobReport(name, _error_text(fut.exception()), elapsed, None, None, elapsed)
+            else:  # cancelled: e.g. the scheduler went away, or another client cancelled it
+                yield JobReport(name, f"failed: {fut.status}", elapsed, None, None, elapsed)
     finally:
         for fut in futures:  # an interrupted caller: nothing left running for it
             fut.cancel()
