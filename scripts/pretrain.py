@@ -40,7 +40,8 @@ def add_cluster_arguments(ap: argparse.ArgumentParser) -> None:
                     help="an existing Dask scheduler (default: a LocalCluster on this machine)")
     ap.add_argument("--connect-timeout", type=float, default=distributed.DEFAULT_CONNECT_TIMEOUT,
                     help="seconds to wait for --scheduler before giving up (default %(default)g)")
-    ap.add_argument("--workers", type=int, default=1, help="LocalCluster worker processes (one job each at a time)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="LocalCluster worker processes, one job each at a time (with --scheduler: the cluster's)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per job")
     ap.add_argument("--retries", type=int, default=1, help="reruns of a job that raised (default %(default)d)")
 
