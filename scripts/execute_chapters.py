@@ -218,7 +218,6 @@ def execute(src: Path, out: Path, params: dict) -> float:
 
     made_at = commit()  # the code that runs, not what the tree holds when it ends
     os.environ["LED_COMMIT"] = made_at  # the kernel inherits it: scorecard entries name this commit
-    os.environ["TQDM_DISABLE"] = "1"  # no progress bars written into the notebook (tqdm >= 4.66)
     results = Path(params["results_dir"])
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -233,10 +232,18 @@ def execute(src: Path, out: Path, params: dict) -> float:
         ipynb = Path(tmp) / f"{src.stem}.ipynb"
         nbformat.write(nb, ipynb)
         start = time.perf_counter()
-        papermill.execute_notebook(str(ipynb), str(ipynb),
-                                   parameters={**{k: v for k, v in params.items() if k != "device_used"},
-                                               "results_dir": str(stage)},
-                                   kernel_name="python3", cwd=str(ROOT), progress_bar=False, log_output=False)
+        quiet = os.environ.get("TQDM_DISABLE")
+        os.environ["TQDM_DISABLE"] = "1"  # the kernel inherits it: no progress bars in the notebook (tqdm >= 4.66)
+        try:
+            papermill.execute_notebook(str(ipynb), str(ipynb),
+                                       parameters={**{k: v for k, v in params.items() if k != "device_used"},
+                                                   "results_dir": str(stage)},
+                                       kernel_name="python3", cwd=str(ROOT), progress_bar=False, log_output=False)
+        finally:
+            if quiet is None:
+                os.environ.pop("TQDM_DISABLE", None)
+            else:
+                os.environ["TQDM_DISABLE"] = quiet
         wall = time.perf_counter() - start
         nb = nbformat.read(ipynb, as_version=4)
         quiet_outputs(nb)

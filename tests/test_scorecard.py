@@ -140,7 +140,9 @@ def test_a_killed_runner_leaves_scorecard_and_notebook_unchanged(tmp_path, commi
 def test_a_successful_chapter_lands_its_entries_and_a_quiet_notebook(tmp_path, committed, monkeypatch):
     results, out, _ = committed
     monkeypatch.setenv("LED_COMMIT", "")
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
     execute_chapters.execute(_chapter(tmp_path, "x = 1"), out, _params(results))
+    assert "TQDM_DISABLE" not in os.environ  # quiet inside the kernel only: a terminal keeps its bars
     card = scorecard.load(results)
     assert card["KS.lyapunov_exponent"]["ours"] == 0.5 and card["KS.lyapunov_exponent"]["profile"] == "quick"
     assert card["KS.lyapunov_exponent"]["commit"] == json.loads(out.read_text())["metadata"]["led"]["commit"]
