@@ -744,11 +744,11 @@ def model_stem(config, stage: str, key: str) -> str:
     return "-".join(parts + [_safe(key)])
 
 
-def _cache_paths(cache, config, dataset, seed: int, stage: str) -> tuple[Path, Path]:
+def _cache_paths(cache, config, data_hash: str, seed: int, stage: str) -> tuple[Path, Path]:
     """The model stem (``<stem>.safetensors`` + ``<stem>.json``, the training record inside)
     and the checkpoint folder of one cached training. Names are sanitised and the paths
     checked to lie inside ``<cache>/models``."""
-    key = model_key(config, _dataset_hash(dataset), seed, stage or "led")
+    key = model_key(config, data_hash, seed, stage or "led")
     root = _cache_root(cache) / "models"
     stem = model_stem(config, stage, key)
     return _inside(root, root / stem), _inside(root, root / f"{stem}-checkpoints")
@@ -892,8 +892,8 @@ def fit_autoencoder(config, dataset, *, cache=None, seed: int = 0, device: str =
     seed = nonnegative_int("seed", seed)
     _check_config(config)
     _check_dataset(dataset)
-    stem, ckpt = _cache_paths(cache, config, dataset, seed, "ae")
     data_hash = _dataset_hash(dataset)
+    stem, ckpt = _cache_paths(cache, config, data_hash, seed, "ae")
 
     def train():
         led = _new_led(config, dataset.scaler, seed)
@@ -923,8 +923,8 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().numpy().tobytes())
     stage = f"rnn-{digest.hexdigest()[:8]}"
-    stem, ckpt = _cache_paths(cache, config, dataset, seed, stage)
     data_hash = _dataset_hash(dataset)
+    stem, ckpt = _cache_paths(cache, config, data_hash, seed, stage)
 
     def train():
         other = _new_led(config, dataset.scaler, seed)
@@ -953,8 +953,8 @@ def fit(dataset, config, *, cache=None, seed: int = 0, device: str = "auto", pro
     _check_config(config)
     _check_dataset(dataset)
     resolve_device(device)
-    stem, ckpt = _cache_paths(cache, config, dataset, seed, "")
     data_hash = _dataset_hash(dataset)
+    stem, ckpt = _cache_paths(cache, config, data_hash, seed, "")
 
     def train():
         led = _new_led(config, dataset.scaler, seed)

@@ -286,8 +286,8 @@ def test_regenerated_data_under_the_same_spec_is_a_new_model(tmp_path, tiny_ks):
     ds, cfg = tiny_ks
     other = data.Dataset(ds.spec, ds.coarse_dt, splits={k: data.Split(v.states + 1e-3, v.t)
                                                         for k, v in ds.splits.items()}, scaler=ds.scaler)
-    a, _ = train._cache_paths(tmp_path, cfg, ds, 0, "")
-    b, _ = train._cache_paths(tmp_path, cfg, other, 0, "")
+    a, _ = train._cache_paths(tmp_path, cfg, data.content_hash(ds), 0, "")
+    b, _ = train._cache_paths(tmp_path, cfg, data.content_hash(other), 0, "")
     assert a != b and a.name.split("-")[-1] != b.name.split("-")[-1]
 
 
@@ -298,7 +298,7 @@ def test_a_name_never_forms_a_path_outside_the_cache(tmp_path, tiny_ks, name):
     bad = dataclasses.replace(cfg)
     object.__setattr__(bad, "system" if name != ".." else "profile", name)
     root = (tmp_path / "cache").resolve()
-    stem, ck = train._cache_paths(tmp_path / "cache", bad, ds, 0, "ae")
+    stem, ck = train._cache_paths(tmp_path / "cache", bad, data.content_hash(ds), 0, "ae")
     for p in (stem, ck):
         assert p.resolve().parent == root / "models" and "/" not in p.name and not p.name.startswith(".")
 

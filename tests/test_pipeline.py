@@ -78,7 +78,7 @@ def test_a_second_caller_waits_for_a_training_in_progress_and_then_loads_it(tmp_
     ds, cfg = tiny_ks
     from ledlib.nn.led import model_files
 
-    stem, _ = train._cache_paths(tmp_path, cfg, ds, 0, "")
+    stem, _ = train._cache_paths(tmp_path, cfg, data.content_hash(ds), 0, "")
     second = {}
     waiter = threading.Thread(target=lambda: second.setdefault(
         "fit", train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path, progress=False, device="cpu")))
