@@ -75,9 +75,7 @@ def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
             if d.get("z_true") is not None:
                 zt = np.asarray(d["z_true"]).reshape(len(t), -1)
                 ax[0].plot(t[keep], zt[keep, c], color=f"C{c}", lw=0.8, ls=":")
-        ax[0].set_ylabel("latent state")
-        ax[0].annotate(label, xy=(-0.32, 0.5), xycoords="axes fraction", rotation=90, va="center", ha="center",
-                       fontsize=10, fontweight="bold")
+        ax[0].set_ylabel(f"{label}: latent state")  # the row's variant, in the label (no overlap)
         ax[1].plot(t, d["wd"], color="C3", lw=0.9, label="WD")
         if d.get("l1") is not None:
             ax[1].plot(t, d["l1"], color="C4", lw=0.9, label="L1-NHD")
@@ -188,7 +186,14 @@ def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict |
     labels = [k for k in summary if k != "floor"]
     floor = summary.get("floor")
     n = 5 if speedup else 4
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 3.3), layout="constrained")
+    # two rows (the WD pair, then the L1 pair and the speed-up): five panels in one row are
+    # too narrow to read at the page's width
+    ncol = 3 if speedup else 2
+    fig, grid = plt.subplots(2, ncol, figsize=(3.2 * ncol + 0.4, 6.2), layout="constrained", squeeze=False)
+    order = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1]] + ([grid[1, 2]] if speedup else [])
+    if speedup:
+        grid[0, 2].set_axis_off()
+    axes = order
     x = np.arange(len(labels))
     panels = [("M1", "wd", "WD"), ("M2", "wd", "WD"), ("M1", "l1", "L1-NHD"), ("M2", "l1", "L1-NHD")]
     for ax, (mom, key, name), tag in zip(axes, panels, "abcd"):
