@@ -314,8 +314,10 @@ def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: floa
     labels = np.asarray(labels)
     centres = np.asarray(centres, dtype=float)
     k = centres.shape[0]
-    fig = plt.figure(figsize=(min(14.0, max(10.5, 1.6 * k)), 6.4), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.1, 1.0])
+    per_row = 5  # decoded clouds: at most five a row, so each 3-D panel stays readable
+    rows = -(-k // per_row)
+    fig = plt.figure(figsize=(12.0, 3.6 + 2.4 * rows), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[3.6, 2.4 * rows])
     axes = top.subplots(1, 3 if eigenvalues is not None else 2)
     mesh = _density(axes[0], zp[:, 0], zp[:, 1])
     top.colorbar(mesh, ax=axes[0], label="number of steps")
@@ -339,7 +341,7 @@ def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: floa
         axes[2].legend(fontsize=8)
         axes[2].set_title("(C) eigengap", fontsize=9, loc="left")
     for c in range(k):
-        ax = bottom.add_subplot(1, k, c + 1, projection="3d")
+        ax = bottom.add_subplot(rows, min(k, per_row), c + 1, projection="3d")
         _scatter3(ax, configs[c], f"C{c % 10}", s=2, alpha=0.7, L=L)
         ax.set_title(f"cluster {c + 1}", fontsize=8)
     return fig
