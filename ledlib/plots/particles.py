@@ -280,7 +280,8 @@ def latent_pca_density(z_pca, x_true, x_pred, L: float = 1.0, bins: int = 50) ->
     zp = np.asarray(z_pca, dtype=float)
     if zp.ndim != 2 or zp.shape[1] < 3:
         raise ValueError(f"z_pca must be (T, >= 3), got {zp.shape}")
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2), layout="constrained")
+    fig, grid = plt.subplots(2, 2, figsize=(9.5, 6.6), layout="constrained")  # 2 x 2: legible at the page's width
+    axes = grid.ravel()
     for ax, (i, j), tag in zip(axes, ((0, 1), (0, 2), (2, 1)), "abc"):
         mesh = _density(ax, zp[:, i], zp[:, j])
         ax.set_xlabel(f"PCA mode {i + 1}")
