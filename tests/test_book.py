@@ -164,3 +164,21 @@ def test_the_introduction_shows_the_headline_results_written_by_execution(quick_
     card = json.loads((quick_book / "book" / "results" / "scorecard.json").read_text())
     assert head.strip() == reproduction.render_headline(card, "scorecard.html").strip()
     assert (quick_book / "book" / "results" / "headline.png").stat().st_size > 10_000
+
+
+def test_every_figure_is_drawn_at_150_dpi_or_more(quick_book):
+    import base64
+    import io
+
+    from PIL import Image
+
+    seen = 0
+    for nb_path in (quick_book / "book").glob("*.ipynb"):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            for out in cell.get("outputs", []):
+                png = out.get("data", {}).get("image/png")
+                if png:
+                    im = Image.open(io.BytesIO(base64.b64decode("".join(png))))
+                    assert im.info.get("dpi", (0, 0))[0] >= 149, f"{nb_path.name}: {im.info.get('dpi')}"
+                    seen += 1
+    assert seen > 20
