@@ -167,8 +167,11 @@ def search(client, table: int, profile: str, points, *, cache=None, seed: int = 
     ``report(line)`` gets each job's report line as it finishes."""
     from . import distributed
 
+    from .scorecard import _commit
+
     system = _check_table(table)
     points = list(points)
+    commit = _commit()  # the code the search started from (a long search may outlive HEAD)
     start = time.perf_counter()
     ae_job, rnn_jobs = jobs(table, profile, points, warm_steps=warm_steps, horizon_steps=horizon_steps)
     done = {}
@@ -180,6 +183,7 @@ def search(client, table: int, profile: str, points, *, cache=None, seed: int = 
         if not done[ae_job.name].ok:
             break
     pick = _configs.get(system, "paper").rnn
+    base = _configs.get(system, profile)
     rows = []
     for p in points:
         r = done.get(p.name)
@@ -192,15 +196,19 @@ def search(client, table: int, profile: str, points, *, cache=None, seed: int = 
     return {
         "format": RESULTS_FORMAT, "table": table, "system": system, "profile": profile, "seed": seed,
         "device": device, "searched": list(AXES),
-        "fixed": {k: v for k, v in _configs.paper_choices(_configs.get(system, profile)).items()
+        "fixed": {k: v for k, v in _configs.paper_choices(base).items()  # the autoencoder's rows
                   if k not in AXES and k in _configs.table_grid(table)},
+        # the RNN stage's schedule, the same for every point (Table 6/8's BPTT and noise rows)
+        "rnn_schedule": {"bptt": base.rnn_train.bptt, "hidden_propagation_length": base.rnn_train.hidden_propagation_length,
+                         "noise_level_percent": round(100 * base.rnn_train.noise_level, 6),
+                         "max_epochs": base.rnn_train.max_epochs, "patience": base.rnn_train.patience},
         "paper_pick": {"RNN cell type": pick.cell, "Size of RNN layers": pick.d_h, "Number of RNN layers": pick.n_layers},
         "forecast": {"metric": "MNAD", "warm_steps": warm_steps, "horizon_steps": horizon_steps, "on": "val"},
         "autoencoder": done[ae_job.name].result if done[ae_job.name].ok else done[ae_job.name].status,
         "points": rows,
         "best_val_loss": min(scored, key=lambda r: r["val_loss"])["name"] if scored else None,
         "best_forecast": min(scored, key=lambda r: r["forecast_mnad"])["name"] if scored else None,
-        "wall_s": time.perf_counter() - start,
+        "wall_s": time.perf_counter() - start, "commit": commit,
     }
 
 
