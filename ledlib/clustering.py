@@ -1,0 +1,216 @@
+"""Metastable states of a latent trajectory, found the way the paper finds them, with a
+test of whether there are any (advection-diffusion 3-D, Paper Figures 4, 22, 23).
+
+The paper takes the PCA of a long latent run, clusters the latent density by spectral
+clustering and decodes each cluster centre into a configuration. The number of clusters
+comes from the eigengap of the normalised affinity ``D^-1/2 A D^-1/2`` (k well separated
+groups give k eigenvalues near 1, then a drop). The eigengap always names *some* k, even
+for a single blob; :func:`metastable_states` therefore also asks whether the largest gap
+is larger than the largest gap of a surrogate with no metastability: Gaussian clouds of
+the same size, mean and covariance as the PCA points. It reports ``k = None`` ("no gap")
+when the observed gap is not above the surrogates' (a one-sided Monte Carlo test).
+
+A clustering of a run that did not mix says little, so :func:`mixing` reports the
+integrated autocorrelation time of each PCA coordinate against the run length (effective
+samples), and the number of transitions between clusters (runs shorter than
+``min_dwell`` samples are not counted as visits: boundary jitter is not a transition).
+
+The spectral machinery is :func:`ledlib.analysis.spectral_labels` /
+:func:`ledlib.analysis.cluster_latent` and the spectrum is that of
+:func:`ledlib.particle_statistics.eigengap`; this module adds the test and the checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+
+from .analysis import PCA, cluster_latent, latent_pca
+from .particle_statistics import eigengap
+
+__all__ = ["MetastableStates", "Mixing", "eigengap_test", "integrated_autocorrelation_time", "count_transitions",
+           "mixing", "metastable_states"]
+
+
+def _int(name: str, v, lo: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, Integral) or v < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    return int(v)
+
+
+def _points(name: str, x, min_points: int = 4) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < min_points or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be a finite (n, d) array with n >= {min_points}, got shape {x.shape}")
+    return x
+
+
+def _gaps(lam: np.ndarray, k_max: int) -> np.ndarray:
+    """Gap after the k-th eigenvalue for k = 2..k_max (the rule of particle_statistics.eigengap)."""
+    return lam[1:k_max] - lam[2:k_max + 1]
+
+
+def eigengap_test(x, k_max: int = 10, *, n_surrogates: int = 19, alpha: float = 0.05, n_neighbors: int = 7,
+                  max_points: int = 2000, seed: int = 0) -> dict:
+    """Is there an eigengap in the points ``x`` (n, d)?
+
+    The largest gap ``g`` (after eigenvalue k in 2..k_max) of the locally scaled
+    normalised affinity is compared with the largest gaps of ``n_surrogates`` seeded
+    Gaussian clouds with the sample's mean and covariance and ``min(n, max_points)``
+    points (one density mode, no metastability). ``p = (1 + #{g_s >= g}) / (1 +
+    n_surrogates)``; a gap is declared when ``p <= alpha``. Returns a dict with ``k``
+    (None without a gap), ``k_eigengap`` (the heuristic's pick regardless), ``gap``,
+    ``surrogate_gaps``, ``p_value``, ``eigenvalues``.
+    """
+    x = _points("x", x)
+    k_max = _int("k_max", k_max, 2)
+    n_surrogates = _int("n_surrogates", n_surrogates, 1)
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a float in (0, 1), got {alpha!r}")
+    if 1.0 / (1 + n_surrogates) > alpha:
+        raise ValueError(f"n_surrogates must be >= 1/alpha - 1 = {1 / alpha - 1:g} for a test at alpha={alpha}, "
+                         f"got {n_surrogates}")
+    k_obs, lam = eigengap(x, k_max, n_neighbors=n_neighbors, max_points=max_points, seed=seed)
+    g = float(_gaps(lam, k_max).max())
+    m = min(x.shape[0], max_points)
+    mean, cov = x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False))
+    rng = np.random.default_rng([seed, 1])  # a stream apart from the subsample's
+    gs = []
+    for _ in range(n_surrogates):
+        y = rng.multivariate_normal(mean, cov, size=m, method="eigh")
+        _, lam_s = eigengap(y, k_max, n_neighbors=n_neighbors, max_points=max_points, seed=seed)
+        gs.append(float(_gaps(lam_s, k_max).max()))
+    gs = np.array(gs)
+    p = float((1 + np.sum(gs >= g)) / (1 + n_surrogates))
+    return dict(k=k_obs if p <= alpha else None, k_eigengap=k_obs, gap=g, surrogate_gaps=gs, p_value=p,
+                eigenvalues=lam)
+
+
+def integrated_autocorrelation_time(y, c: float = 5.0) -> float:
+    """Integrated autocorrelation time ``tau = 1 + 2 sum_t rho(t)`` of a series ``y`` (n,),
+    in samples, with Sokal's automatic window (the smallest W with W >= c tau(W)).
+    A white series gives ~1; an AR(1) with coefficient phi gives (1 + phi) / (1 - phi)."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1 or y.size < 4 or not np.all(np.isfinite(y)):
+        raise ValueError(f"y must be a finite 1-D series of >= 4 values, got shape {y.shape}")
+    if isinstance(c, bool) or not isinstance(c, Real) or not c > 0:
+        raise ValueError(f"c must be a positive float, got {c!r}")
+    n = y.size
+    y = y - y.mean()
+    f = np.fft.rfft(y, n=2 * n)
+    acf = np.fft.irfft(f * np.conj(f))[:n]
+    if acf[0] <= 0:
+        return 1.0  # a constant series: no correlation to measure
+    rho = acf / acf[0]
+    taus = 2.0 * np.cumsum(rho) - 1.0
+    w = np.arange(n)
+    ok = w >= c * taus
+    return float(taus[np.argmax(ok)] if ok.any() else taus[-1])
+
+
+def count_transitions(labels, min_dwell: int = 1) -> int:
+    """Transitions between states in the label sequence ``labels`` (n,): changes of the
+    state last visited for at least ``min_dwell`` consecutive samples (shorter runs are
+    boundary jitter and do not count as visits)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
+    min_dwell = _int("min_dwell", min_dwell, 1)
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [labels.size]]))
+    visits = labels[starts][lengths >= min_dwell]
+    return int(np.sum(visits[1:] != visits[:-1])) if visits.size else 0
+
+
+@dataclass(frozen=True)
+class Mixing:
+    """How well a run samples its own density: ``tau`` (per PCA coordinate, samples),
+    ``n_effective = n / (2 max tau)``, ``transitions`` between clusters (None without
+    clusters), ``visited`` (clusters with at least one counted visit) and ``mixed``
+    (n_effective >= min_effective and, with k clusters, every cluster visited and
+    >= min_transitions transitions)."""
+
+    n: int
+    tau: tuple[float, ...]
+    n_effective: float
+    transitions: int | None
+    visited: int | None
+    mixed: bool
+
+
+def mixing(z_pca, labels=None, *, min_dwell: int = 5, min_effective: float = 50.0,
+           min_transitions: int = 10) -> Mixing:
+    """Is the run ``z_pca`` (n, p), in time order, long and mixed enough? See :class:`Mixing`."""
+    x = _points("z_pca", z_pca)
+    n = x.shape[0]
+    if isinstance(min_effective, bool) or not isinstance(min_effective, Real) or not min_effective > 0:
+        raise ValueError(f"min_effective must be a positive number, got {min_effective!r}")
+    min_transitions = _int("min_transitions", min_transitions, 0)
+    tau = tuple(integrated_autocorrelation_time(x[:, j]) for j in range(x.shape[1]))
+    n_eff = n / (2.0 * max(tau))
+    mixed = n_eff >= min_effective
+    transitions = visited = None
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have shape ({n},) like z_pca's rows, got {labels.shape}")
+        transitions = count_transitions(labels, min_dwell)
+        change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+        starts = np.concatenate([[0], change])
+        lengths = np.diff(np.concatenate([starts, [n]]))
+        visited = int(np.unique(labels[starts][lengths >= min_dwell]).size)
+        mixed = mixed and visited == np.unique(labels).size and transitions >= min_transitions
+    return Mixing(n, tau, float(n_eff), transitions, visited, bool(mixed))
+
+
+@dataclass(frozen=True)
+class MetastableStates:
+    """The result of :func:`metastable_states`. ``k`` is None when there is no gap
+    (``labels``/``centres`` then hold one cluster: the whole run). ``z_latent_centres``
+    are the centres mapped back to the latent space, for the decoder (Figure 23)."""
+
+    k: int | None
+    k_eigengap: int
+    gap: float
+    surrogate_gaps: np.ndarray
+    p_value: float
+    eigenvalues: np.ndarray
+    z_pca: np.ndarray
+    pca: PCA
+    labels: np.ndarray
+    centres: np.ndarray
+    z_latent_centres: np.ndarray
+    mixing: Mixing
+
+    def summary(self) -> str:
+        count = "no gap" if self.k is None else f"{self.k} metastable states"
+        q = np.quantile(self.surrogate_gaps, 0.95)
+        m = self.mixing
+        return (f"{count}: largest eigengap {self.gap:.3g} after eigenvalue {self.k_eigengap}, against "
+                f"{q:.3g} (95 % of {self.surrogate_gaps.size} Gaussian surrogates), p = {self.p_value:.3g}; "
+                f"run of {m.n} samples, autocorrelation time {max(m.tau):.3g} -> {m.n_effective:.0f} effective"
+                + (f", {m.transitions} transitions" if m.transitions is not None else "")
+                + ("" if m.mixed else " (NOT mixed enough to trust the count)"))
+
+
+def metastable_states(z, *, n_components: int = 3, k_max: int = 10, n_surrogates: int = 19, alpha: float = 0.05,
+                      n_neighbors: int = 7, max_points: int = 2000, seed: int = 0, min_dwell: int = 5,
+                      min_effective: float = 50.0, min_transitions: int = 10) -> MetastableStates:
+    """PCA of the latent run ``z`` (n, d_z) (time order), the eigengap test, spectral
+    clustering with the tested k (one cluster without a gap) and the mixing check."""
+    z = _points("z", z)
+    z_pca, pca = latent_pca(z, n_components=n_components)
+    t = eigengap_test(z_pca, k_max, n_surrogates=n_surrogates, alpha=alpha, n_neighbors=n_neighbors,
+                      max_points=max_points, seed=seed)
+    if t["k"] is None:
+        labels = np.zeros(z_pca.shape[0], dtype=np.int64)
+        centres = z_pca.mean(axis=0, keepdims=True)
+    else:
+        labels, centres = cluster_latent(z_pca, t["k"], seed, max_points=max_points, n_neighbors=n_neighbors)
+    mix = mixing(z_pca, labels if t["k"] is not None else None, min_dwell=min_dwell, min_effective=min_effective,
+                 min_transitions=min_transitions)
+    return MetastableStates(t["k"], t["k_eigengap"], t["gap"], t["surrogate_gaps"], t["p_value"], t["eigenvalues"],
+                            z_pca, pca, labels, centres, pca.inverse_transform(centres), mix)

@@ -1,0 +1,104 @@
+"""ledlib.clustering: the eigengap test finds k metastable states where there are k and
+reports no gap where there are none; the mixing checks measure what they say."""
+
+import numpy as np
+import pytest
+
+from ledlib import clustering as C
+
+
+def markov_blobs(k, n=3000, stay=0.97, d=5, sep=4.0, width=0.3, seed=0):
+    """A sticky Markov chain between k Gaussian blobs on a sphere of radius ``sep`` in d dims."""
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(k, d))
+    c = sep * c / np.linalg.norm(c, axis=1, keepdims=True)
+    s = np.empty(n, dtype=int)
+    s[0] = 0
+    jump = rng.random(n) > stay
+    to = rng.integers(k, size=n)
+    for t in range(1, n):
+        s[t] = to[t] if jump[t] else s[t - 1]
+    return c[s] + width * rng.normal(size=(n, d)), s
+
+
+def ornstein_uhlenbeck(n=3000, phi=0.95, d=5, seed=0):
+    """An AR(1) (discretised OU) run, linearly mixed: one Gaussian mode, no metastability."""
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=(n, d))
+    x = np.zeros((n, d))
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + e[t]
+    return x @ rng.normal(size=(d, d))
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_finds_k_metastable_states(k):
+    z, s = markov_blobs(k, seed=k)
+    r = C.metastable_states(z, max_points=400, seed=1)
+    assert r.k == k and r.p_value <= 0.05
+    assert r.gap > np.quantile(r.surrogate_gaps, 0.95)
+    # the clusters are the blobs: every blob's samples share one label (up to a few strays)
+    agree = sum(np.bincount(r.labels[s == j]).max() for j in range(k)) / len(s)
+    assert agree > 0.98
+    assert r.centres.shape == (k, 3) and r.z_latent_centres.shape == (k, 5)
+    assert r.mixing.transitions > 10 and r.mixing.visited == k
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_no_gap_without_metastability(seed):
+    r = C.metastable_states(ornstein_uhlenbeck(seed=seed), max_points=400, seed=seed)
+    assert r.k is None and r.p_value > 0.05
+    assert r.k_eigengap >= 2  # the bare heuristic still names a count: the test is what refuses it
+    assert np.all(r.labels == 0) and r.centres.shape == (1, 3)
+    assert "no gap" in r.summary()
+
+
+def test_same_seed_same_result():
+    z, _ = markov_blobs(3, n=1500, seed=2)
+    a = C.eigengap_test(z, n_surrogates=19, max_points=300, seed=4)
+    b = C.eigengap_test(z, n_surrogates=19, max_points=300, seed=4)
+    assert np.array_equal(a["surrogate_gaps"], b["surrogate_gaps"]) and a["gap"] == b["gap"]
+
+
+def test_autocorrelation_time_of_ar1():
+    # tau = (1 + phi) / (1 - phi) for an AR(1); white noise gives 1
+    rng = np.random.default_rng(0)
+    phi, n = 0.8, 200_000
+    e = rng.normal(size=n)
+    y = np.empty(n)
+    y[0] = e[0]
+    for t in range(1, n):
+        y[t] = phi * y[t - 1] + e[t]
+    assert C.integrated_autocorrelation_time(y) == pytest.approx((1 + phi) / (1 - phi), rel=0.05)
+    assert C.integrated_autocorrelation_time(e) == pytest.approx(1.0, abs=0.05)
+
+
+def test_count_transitions_ignores_jitter():
+    labels = np.array([0] * 10 + [1] + [0] * 10 + [1] * 10 + [2] * 2 + [1] * 10 + [0] * 10)
+    assert C.count_transitions(labels, min_dwell=1) == 6
+    assert C.count_transitions(labels, min_dwell=5) == 2  # 0 -> 1 -> 0; the blips do not count
+
+
+def test_mixing_flags_a_run_that_did_not_mix():
+    z, s = markov_blobs(3, n=3000, stay=0.9995, seed=3)  # a few jumps only
+    labels = s
+    m = C.mixing(z[:, :3], labels)
+    assert not m.mixed and m.transitions < 10
+    z, s = markov_blobs(3, n=6000, stay=0.9, seed=3)
+    m = C.mixing(z[:, :3], s)
+    assert m.mixed and m.transitions > 100 and m.visited == 3
+    assert m.n_effective == pytest.approx(6000 / (2 * max(m.tau)))
+
+
+def test_bad_input():
+    z, _ = markov_blobs(2, n=200)
+    with pytest.raises(ValueError, match="n_surrogates"):
+        C.eigengap_test(z, n_surrogates=5, alpha=0.05)
+    with pytest.raises(ValueError, match="alpha"):
+        C.eigengap_test(z, alpha=1.5)
+    with pytest.raises(ValueError, match="z must be"):
+        C.metastable_states(np.full((10, 3), np.nan))
+    with pytest.raises(ValueError, match="labels"):
+        C.mixing(z, np.zeros(5))
+    with pytest.raises(ValueError, match="min_dwell"):
+        C.count_transitions([0, 1], min_dwell=0)
