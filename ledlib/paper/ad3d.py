@@ -72,6 +72,12 @@ PECLET = {100: (0.02, 1e-2), 10: (0.2, 1e-3), 1: (2.0, 1e-4)}
 PECLET_N = {"paper": 1000, "quick": 100}
 PECLET_SPLITS = {"paper": (500, 500, 101), "quick": (60, 30, 21)}
 
+# The metastable-state analysis of the long latent run (Figures 4, 22, 23): keywords of
+# ledlib.clustering.metastable_states. 19 Gaussian surrogates: the smallest number for a
+# test at the 5 % level; points clustered: dense eigenproblems of this size.
+METASTABLE = {"paper": dict(n_components=3, k_max=10, max_points=2000, n_surrogates=19, alpha=0.05, seed=0),
+              "quick": dict(n_components=3, k_max=10, max_points=800, n_surrogates=19, alpha=0.05, seed=0)}
+
 
 @dataclass(frozen=True)
 class PecletProtocol:
