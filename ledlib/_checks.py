@@ -95,3 +95,54 @@ def child_seed(seed, stream: str) -> np.random.SeedSequence:
 def child_rng(seed, stream: str) -> np.random.Generator:
     """A NumPy Generator on the ``stream`` child of ``seed`` (see :func:`child_seed`)."""
     return np.random.default_rng(child_seed(seed, stream))
+
+
+# Upper bounds on sizes a caller may ask for: beyond them a loop or an allocation is a
+# hang or an out-of-memory kill, so the request is refused with the bound in the message.
+MAX_REPEATS = 10**6          # restarts, splits, repetitions of a measurement
+MAX_SOLVER_STEPS = 10**10    # solver steps of one advance (KS at dt=0.025: 2.5e8 time units)
+MAX_ELEMENTS = 2**32         # numbers in one requested array (32 GiB in float64)
+
+
+def int_in(name: str, value, lo: int, hi: int) -> int:
+    """``value`` as an int in ``[lo, hi]``: a wrong type is a ``TypeError``, a value out of
+    range a ``ValueError`` that prints the range."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value}")
+    return int(value)
+
+
+def count(name: str, value, per_item: int = 1, lo: int = 1) -> int:
+    """A number of items (each ``per_item`` numbers) to create: an int >= ``lo`` whose
+    array stays within :data:`MAX_ELEMENTS` numbers."""
+    hi = max(lo, MAX_ELEMENTS // max(1, int(per_item)))
+    return int_in(name, value, lo, hi)
+
+
+def seed(value, name: str = "seed"):
+    """A seed as NumPy takes it (a non-negative int, a sequence of them, a ``SeedSequence``
+    or a ``Generator``), returned unchanged so that the numbers drawn stay the same; anything
+    else is a ``ValueError`` naming ``name`` (NumPy's own message never names it)."""
+    if isinstance(value, (np.random.Generator, np.random.SeedSequence)):
+        return value
+    ok = not isinstance(value, bool) and isinstance(value, Integral) and value >= 0
+    if not ok and isinstance(value, (list, tuple)) and value:
+        ok = all(not isinstance(v, bool) and isinstance(v, Integral) and v >= 0 for v in value)
+    if not ok:
+        raise ValueError(f"{name} must be a non-negative integer (or a numpy SeedSequence/Generator), "
+                         f"got {value!r}")
+    return value
+
+
+def finite_array_of(name: str, value) -> np.ndarray:
+    """``value`` as a real numeric array without NaN or inf (the dtype is kept)."""
+    arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) \
+            or np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite: it holds {bad} NaN or inf value(s) of {arr.size}")
+    return arr

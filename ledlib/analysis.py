@@ -23,6 +23,7 @@ import numpy as np
 from scipy.linalg import eigh
 
 from ._checks import positive
+from ._checks import MAX_REPEATS, int_in as _int_in, seed as _check_seed
 from .metrics import finite_array
 
 __all__ = [
@@ -204,12 +205,12 @@ def kmeans(x, n_clusters: int, *, seed: int, n_init: int = 10, max_iter: int = 3
     """
     x = _data_matrix("x", x)
     k = positive("n_clusters", n_clusters, integer=True)
-    n_init = positive("n_init", n_init, integer=True)
+    n_init = _int_in("n_init", positive("n_init", n_init, integer=True), 1, MAX_REPEATS)
     max_iter = positive("max_iter", max_iter, integer=True)
     n = x.shape[0]
     if k > n:
         raise ValueError(f"n_clusters must be <= the number of points {n}, got {k}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     xx = np.einsum("ij,ij->i", x, x)
 
     def sqdist(c: np.ndarray) -> np.ndarray:
@@ -308,7 +309,7 @@ def cluster_latent(z_pca, n_clusters: int, seed: int, *, max_points: int = 2000,
     n = x.shape[0]
     if k > min(n, max_points):
         raise ValueError(f"n_clusters must be <= min(n_points, max_points) = {min(n, max_points)}, got {k}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     sub = np.sort(rng.choice(n, size=max_points, replace=False)) if n > max_points else np.arange(n)
     sub_labels = spectral_labels(x[sub], k, seed=seed, **spectral_kw)
     labels = np.empty(n, dtype=np.int64)
@@ -460,3 +461,29 @@ def lyapunov_exponent(system, x0, T, renorm_every=None, eps: float = 1e-8, seed=
     per = log_growth / (n_renorm * renorm_every)
     stderr = float(per.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
     return LyapunovEstimate(float(per.mean()), stderr, per, n_renorm * renorm_every)
+
+
+# ---------------------------------------------------------------------------------
+# The two modes of a 1-D density (the AD 1-D chapter's latent coordinate)
+# ---------------------------------------------------------------------------------
+def density_peaks(x, bins: int = 30, smooth: int = 3) -> tuple[np.ndarray, float]:
+    """The two highest local maxima of the histogram of ``x`` (``bins`` bins, smoothed by a
+    moving average of ``smooth`` bins before looking for peaks), as the centres of their
+    bins in increasing order, and the dip between them: the lowest smoothed count between
+    the two peaks over the lower peak (1: no dip, 0: an empty gap). With fewer than two
+    local maxima the two end bins stand in (a unimodal density has no dip below 1 there
+    only if it is flat)."""
+    x = finite_array("x", x, min_ndim=1).ravel()
+    bins = positive("bins", bins, integer=True)
+    smooth = positive("smooth", smooth, integer=True)
+    if bins < 3:
+        raise ValueError(f"bins must be at least 3 to hold an interior peak, got {bins}")
+    if x.size < 2:
+        raise ValueError(f"x must hold at least two values, got {x.size}")
+    counts, edges = np.histogram(x, bins=bins)
+    dens = np.convolve(counts, np.ones(smooth) / smooth, mode="same")
+    peaks = [i for i in range(1, bins - 1) if dens[i] >= dens[i - 1] and dens[i] > dens[i + 1]]
+    peaks = sorted(sorted(peaks, key=lambda i: dens[i])[-2:]) if len(peaks) >= 2 else [0, bins - 1]
+    modes = 0.5 * (edges[peaks] + edges[np.array(peaks) + 1])
+    dip = float(dens[peaks[0]:peaks[1] + 1].min() / dens[peaks].min())
+    return modes, dip

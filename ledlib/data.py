@@ -116,6 +116,17 @@ class DatasetSpec:
             paper.system_name(self.system)  # the error says what to use for other systems
             raise ValueError(f"system must be one of {paper.SYSTEMS} exactly, got {self.system!r}")
         _checks.safe_name("profile", self.profile)  # part of the cache file name
+        if not isinstance(self.system_kwargs, tuple) or not all(
+                isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str) for kv in self.system_kwargs):
+            raise ValueError(f"system_kwargs must be a tuple of (name, value) pairs (see data.spec), "
+                             f"got {self.system_kwargs!r}")
+        if not isinstance(self.splits, tuple) or not all(
+                isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str) and isinstance(kv[1], SplitSpec)
+                for kv in self.splits):
+            raise ValueError(f"splits must be a tuple of (name, SplitSpec) pairs, got {self.splits!r}")
+        if isinstance(self.transient, bool) or not isinstance(self.transient, Real) \
+                or not math.isfinite(self.transient):
+            raise ValueError(f"transient must be a finite number >= 0, got {self.transient!r}")
         if not self.transient >= 0:
             raise ValueError(f"transient must be >= 0, got {self.transient}")
         if self.dtype not in ("float32", "float64"):
@@ -842,13 +853,22 @@ class _Scaler:
         if self._a is None:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() on training data")
 
+    def _check_channels(self, x: np.ndarray) -> np.ndarray:
+        # a per-channel scaler must not broadcast onto another number of channels
+        if self.channel_axis is not None:
+            n_ch = self._a.shape[0] if self._a.ndim else 1
+            if x.ndim < -self.channel_axis or x.shape[x.ndim + self.channel_axis] != n_ch:
+                raise ValueError(f"x must have {n_ch} channels on axis {self.channel_axis} (the scaler's "
+                                 f"fitted channels), got shape {x.shape}")
+        return x
+
     def transform(self, x):
         self._check()
-        return (np.asarray(x) - self._a) / self._b
+        return (self._check_channels(np.asarray(x)) - self._a) / self._b
 
     def inverse_transform(self, x):
         self._check()
-        return np.asarray(x) * self._b + self._a
+        return self._check_channels(np.asarray(x)) * self._b + self._a
 
     def to_dict(self) -> dict:
         self._check()
@@ -861,6 +881,10 @@ class _Scaler:
             raise ValueError(f"expected a {cls.kind!r} scaler dict, got kind={d.get('kind')!r}")
         s = cls(d["channel_axis"])
         s._a, s._b = np.asarray(d["a"], dtype=np.float64), np.asarray(d["b"], dtype=np.float64)
+        if s._a.shape != s._b.shape or not np.all(np.isfinite(s._a)):
+            raise ValueError(f"scaler a must be finite and shaped like b {s._b.shape}, got {d['a']!r}")
+        if not np.all(np.isfinite(s._b) & (s._b > 0)):  # a zero range would scale to inf
+            raise ValueError(f"scaler b (the range or standard deviation) must be finite and > 0, got {d['b']!r}")
         return s
 
 

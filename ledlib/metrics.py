@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from ._checks import positive
+from ._checks import MAX_REPEATS, int_in as _int_in, seed as _check_seed
 
 __all__ = [
     "forecast_error",
@@ -318,13 +319,13 @@ def sampling_floor(truth, metric: Callable, *, seed: int, n_splits: int = 1, axi
     x = finite_array("truth", truth, min_ndim=1)
     if not callable(metric):
         raise TypeError(f"metric must be callable, got {type(metric).__name__}")
-    n_splits = positive("n_splits", n_splits, integer=True)
+    n_splits = _int_in("n_splits", positive("n_splits", n_splits, integer=True), 1, MAX_REPEATS)
     if isinstance(axis, bool) or not isinstance(axis, Integral) or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"axis must be an integer in [{-x.ndim}, {x.ndim - 1}], got {axis!r}")
     n = x.shape[axis]
     if n < 2:
         raise ValueError(f"truth must hold at least 2 runs along axis {axis}, got {n}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     results = []
     for _ in range(n_splits):
         perm = rng.permutation(n)
@@ -661,3 +662,28 @@ def first_crossing(t, curve, threshold: float) -> float:
     t, curve, threshold = _curve_and_times(t, curve, threshold, "curve")
     above = np.flatnonzero(curve > threshold)
     return float(t[above[0]]) if above.size else float(t[-1])
+
+
+# ---------------------------------------------------------------------------------
+# Per-time errors of one particle forecast against one true run (the AD chapters)
+# ---------------------------------------------------------------------------------
+def particle_errors(pred, true, *, l1_hist: bool = False) -> dict[str, np.ndarray]:
+    """Per-time errors of predicted particle positions ``pred (T, N, d)`` against true
+    ones ``true (T, N, d)`` (the same ``T`` and ``d``; ``N`` may differ), each averaged
+    over the ``d`` axes as in the paper: ``wd`` the Wasserstein distance of the marginals,
+    ``m1_err``/``m2_err`` the absolute errors of their mean and variance, and, with
+    ``l1_hist``, ``l1`` the L1 histogram distance (Rice bins)."""
+    p = finite_array("pred", pred, min_ndim=3)
+    q = finite_array("true", true, min_ndim=3)
+    if p.ndim != 3 or q.ndim != 3 or p.shape[0] != q.shape[0] or p.shape[2] != q.shape[2]:
+        raise ValueError(f"pred and true must be (T, N, d) with the same T and d, got {p.shape} and {q.shape}")
+    if not isinstance(l1_hist, bool):
+        raise TypeError(f"l1_hist must be True or False, got {l1_hist!r}")
+    p, q = np.moveaxis(p, 0, -1), np.moveaxis(q, 0, -1)  # (N, d, T): one column per time
+    d = p.shape[1]
+    out = dict(wd=np.mean([wasserstein_columns(p[:, k], q[:, k]) for k in range(d)], axis=0))
+    if l1_hist:
+        out["l1"] = np.mean([l1_hist_distance_columns(p[:, k], q[:, k]) for k in range(d)], axis=0)
+    out["m1_err"] = np.abs(p.mean(0) - q.mean(0)).mean(0)
+    out["m2_err"] = np.abs(p.var(0) - q.var(0)).mean(0)
+    return out

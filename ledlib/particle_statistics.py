@@ -27,6 +27,7 @@ from scipy import fft as sfft
 from scipy.linalg import eigh
 
 from .metrics import moment_distribution_errors, sampling_floor
+from ._checks import seed as _check_seed
 
 __all__ = ["ParticleLaw", "em_particle_law", "sample_moments", "law_mixing_distance", "MomentStudy",
            "moment_study", "eigengap"]
@@ -211,7 +212,7 @@ def sample_moments(law: ParticleLaw, n_runs: int, n_particles: int, *, seed: int
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     if not isinstance(ic, Integral) or not 0 <= ic < law.prob.shape[0]:
         raise ValueError(f"ic must be an index in [0, {law.prob.shape[0] - 1}], got {ic!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     prob = law.prob[ic]  # (T, dim, n)
     T, dim, n = prob.shape
     h = law.edges[1] - law.edges[0]
@@ -358,7 +359,7 @@ def eigengap(x, k_max: int = 10, *, n_neighbors: int = 7, max_points: int = 2000
         raise ValueError(f"n_neighbors must be an integer >= 1, got {n_neighbors!r}")
     if isinstance(max_points, bool) or not isinstance(max_points, Integral) or max_points < k_max + 2:
         raise ValueError(f"max_points must be an integer >= k_max + 2 = {k_max + 2}, got {max_points!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     if x.shape[0] > max_points:
         x = x[np.sort(rng.choice(x.shape[0], size=max_points, replace=False))]
     m = x.shape[0]

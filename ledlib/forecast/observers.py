@@ -20,7 +20,12 @@ class ParticleMoments:
 
     def __init__(self, average_dims: bool = False, dtype=np.float32):
         self.average_dims = bool(average_dims)
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError as err:
+            raise TypeError(f"dtype must be a floating dtype (float16/32/64), got {dtype!r}") from err
+        if not np.issubdtype(self.dtype, np.floating):  # integer moments truncate M2 to 0
+            raise TypeError(f"dtype must be a floating dtype (float16/32/64), got {self.dtype}")
         self._t: list[float] = []
         self._m1: list[np.ndarray] = []
         self._m2: list[np.ndarray] = []

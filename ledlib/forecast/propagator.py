@@ -93,8 +93,12 @@ def make_generators(seed: int, device="cpu") -> tuple[np.random.Generator, torch
     and steps), torch (on ``device``) for the decoder, both spawned from
     ``numpy.random.SeedSequence(seed)``."""
     seed = check_seed(seed)
+    from ..device import resolve_device  # a missing CUDA is a ValueError naming device, not torch's words
+
+    dev = torch.device(device) if isinstance(device, torch.device) and device.type not in ("cpu", "cuda") \
+        else resolve_device(device)
     micro_ss, torch_ss = np.random.SeedSequence(seed).spawn(2)
-    gen = torch.Generator(device=torch.device(device))
+    gen = torch.Generator(device=dev)
     gen.manual_seed(int(torch_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
     return np.random.default_rng(micro_ss), gen
 

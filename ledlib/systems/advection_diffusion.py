@@ -48,6 +48,9 @@ from numbers import Real
 import numpy as np
 
 from .base import System, as_generator, check_positive, check_state, steps_per
+from .._checks import count as check_count
+
+MAX_SPREAD_BOXES = 1e6
 
 # Default advection of the paper for the two cases it studies (§8.1: 1-D, §8.2: 3-D).
 _DEFAULT_ADVECTION = {
@@ -237,9 +240,14 @@ class AdvectionDiffusion(System):
         standard deviation ``spread`` about that point, mirrored into the box.
         Draw order: the ``n`` centres, then the cloud offsets.
         """
-        n = check_positive("n", n, integer=True)
+        n = check_count("n", check_positive("n", n, integer=True), per_item=math.prod(self.obs_shape))
         if isinstance(spread, bool) or not isinstance(spread, Real) or not math.isfinite(spread) or spread < 0:
             raise ValueError(f"spread must be a finite number >= 0, got {spread!r}")
+        # far beyond the box the mirrored cloud is uniform anyway, and spread * N(0, 1)
+        # must not overflow to inf (which would fold to NaN)
+        if spread > MAX_SPREAD_BOXES * self.L:
+            raise ValueError(f"spread must be at most {MAX_SPREAD_BOXES:g} box lengths "
+                             f"({MAX_SPREAD_BOXES * self.L:g}), got {spread!r}")
         rng = as_generator(seed)
         h = 0.5 * self.L
         if center is None:

@@ -17,12 +17,15 @@ Equation-free operators: ``lift(obs) -> micro``, ``restrict(micro) -> obs`` and
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+import math
 
 import numpy as np
 
 from .._checks import finite_real as check_finite_real
 from .._checks import nonnegative_int as check_nonnegative_int
 from .._checks import positive as check_positive
+from .._checks import seed as check_seed
+from .._checks import MAX_SOLVER_STEPS
 
 # Tolerance for deciding that a duration is a whole number of solver steps.
 _STEP_TOL = 1e-9
@@ -31,6 +34,9 @@ _STEP_TOL = 1e-9
 def steps_per(duration: float, dt: float, name: str = "coarse_dt") -> int:
     """Number of solver steps of size ``dt`` in ``duration``; it must be a whole number."""
     n = duration / dt
+    if not math.isfinite(n) or n > MAX_SOLVER_STEPS:
+        raise ValueError(f"{name}={duration} must be at most {MAX_SOLVER_STEPS} solver steps of dt={dt} "
+                         f"(a finite duration), got {n:g} steps")
     k = int(round(n))
     if k < 1 or abs(n - k) > _STEP_TOL * max(1.0, n):
         raise ValueError(f"{name}={duration} must be a positive whole multiple of dt={dt}")
@@ -60,7 +66,7 @@ def as_generator(seed) -> np.random.Generator:
         return seed
     if seed is None:
         raise ValueError("seed must be given (an int or a numpy Generator): every draw is seeded")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed(seed))
 
 
 class NonFiniteStateError(FloatingPointError):

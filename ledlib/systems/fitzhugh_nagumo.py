@@ -39,6 +39,8 @@ from .base import (
     check_state,
     steps_per,
 )
+from .._checks import count as check_count
+from .._checks import seed as check_seed
 
 BOUNDARIES = ("paper", "bounce-back")
 
@@ -338,6 +340,9 @@ class FitzHughNagumo(System):
         n = check_nonnegative_int("n", n)
         if n < 1:
             raise ValueError(f"n must be a positive integer, got {n}")
+        n = check_count("n", n, per_item=2 * self.n)  # the mixtures are drawn in a Python loop
+        if seed is not None:
+            check_seed(seed)  # named even where the paper's states leave it unused
         paper = self.paper_initial_conditions()
         if n <= N_PAPER_ICS:
             return paper[:n].copy()

@@ -37,6 +37,7 @@ from .base import (
     check_state,
     steps_per,
 )
+from .._checks import count as check_count
 
 # Points on the upper half of the unit circle used to evaluate the ETDRK4 coefficients
 # (the real part of the mean over the half circle equals the mean over the full circle
@@ -198,7 +199,7 @@ class KuramotoSivashinsky(System):
         100 (about five Lyapunov times) leaves a margin, and the tests check that the
         returned states carry the spectrum of a long trajectory.
         """
-        n = check_positive("n", n, integer=True)
+        n = check_count("n", check_positive("n", n, integer=True), per_item=self.n)
         rng = as_generator(seed)
         if isinstance(transient, bool) or not isinstance(transient, Real) or not (
             math.isfinite(transient) and transient >= 0
