@@ -33,6 +33,9 @@ def main(argv=None) -> dict:
     p.add_argument("--ae-patience", type=int, default=None)
     p.add_argument("--ae-lr-patience", type=int, default=None)
     p.add_argument("--rnn-epochs", type=int, default=None)
+    p.add_argument("--rnn-patience", type=int, default=None)
+    p.add_argument("--rnn-lr-patience", type=int, default=None)
+    p.add_argument("--rnn-seed", type=int, default=None, help="seed of the RNN stage (default: --seed)")
     p.add_argument("--old", action="store_true", help="the configuration before the variant fixes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=os.environ.get("LED_CACHE_DIR", "/work/fidelity/cache"))
@@ -47,7 +50,9 @@ def main(argv=None) -> dict:
     cfg = fhn.variant_config(a.profile, a.d_z, a.vae, old=a.old)
     ae_kw = {k: v for k, v in (("max_epochs", a.ae_epochs), ("patience", a.ae_patience),
                                ("lr_patience", a.ae_lr_patience), ("kl_weight", a.kl_weight)) if v is not None}
-    rnn_kw = {k: v for k, v in (("max_epochs", a.rnn_epochs), ("noise_level", a.noise)) if v is not None}
+    rnn_kw = {k: v for k, v in (("max_epochs", a.rnn_epochs), ("noise_level", a.noise), ("patience", a.rnn_patience),
+                                ("lr_patience", a.rnn_lr_patience)) if v is not None}
+    rnn_seed = a.seed if a.rnn_seed is None else a.rnn_seed
     cfg = cfg.replace(ae_train=dataclasses.replace(cfg.ae_train, **ae_kw),
                       rnn_train=dataclasses.replace(cfg.rnn_train, **rnn_kw))
     t0 = time.perf_counter()
@@ -62,11 +67,11 @@ def main(argv=None) -> dict:
                                            device="cpu", progress=False)
     t_ae = time.perf_counter() - t1
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(a.seed)
+        torch.manual_seed(rnn_seed)
         led = LED(cfg, scaler=ds.scaler)
     led.autoencoder.load_state_dict(led_ae.autoencoder.state_dict())
     z = [train.encode_trajectories(led, s.states) for s in (ds.train, ds.val)]
-    rnn_rec = train.train_rnn(led, *z, cfg, None, seed=a.seed, device="cpu", progress=False).to_dict()
+    rnn_rec = train.train_rnn(led, *z, cfg, None, seed=rnn_seed, device="cpu", progress=False).to_dict()
     t_fit = time.perf_counter() - t0 - t_data
     f = argparse.Namespace(ae=ae_rec, rnn=rnn_rec, from_cache=t_ae < 5)
     x = ds.test.flat()
