@@ -9,6 +9,8 @@ reports a fit with :func:`training_report` and shows a paper table with
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from . import scorecard
@@ -23,13 +25,29 @@ class Chapter:
     ``device`` (a ``torch.device``), ``results_dir`` (the scorecard's folder) and
     ``cache`` (the data and model cache; ``None``: ``$LED_CACHE_DIR`` or ``.cache/``).
     ``recorded`` maps each claim this execution recorded to its value (the scorecard
-    file may hold other runs' entries)."""
+    file may hold other runs' entries); ``walls`` each :meth:`stage`'s wall time (s)."""
 
     profile: str
     device: object
     results_dir: str
     cache: str | None
     recorded: dict = field(default_factory=dict)
+    walls: dict = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str):
+        """Time the block under ``name`` (added up if a name comes back)."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.walls[name] = self.walls.get(name, 0.0) + time.perf_counter() - start
+
+    def stage_report(self) -> str:
+        """One line: the wall time of every stage timed so far, in order."""
+        return "wall time per stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.walls.items())
 
     @property
     def paper(self) -> bool:

@@ -76,15 +76,20 @@ def test_every_chapter_in_the_toc_has_a_source_and_was_executed(quick_book):
 
 
 def test_figure_captions_name_the_papers_figures(quick_book):
-    captions = []
+    from test_browser import NOT_PAPER_CHAPTERS, NOT_PAPER_FIGURE
+
+    captions, own = [], []
     for nb_path in (quick_book / "book").glob("*.ipynb"):
         for cell in json.loads(nb_path.read_text())["cells"]:
             fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
             if fig:
-                captions.append(fig["caption"])
+                (own if nb_path.stem in NOT_PAPER_CHAPTERS else captions).append(fig["caption"])
     assert captions, "no captioned figures found"
     for cap in captions:
         assert re.match(r"^Paper Figures? \d+", cap), f"caption must begin 'Paper Figure N': {cap}"
+    # the tutorial's figures are not the paper's: they must say so and name no paper figure
+    for cap in own:
+        assert NOT_PAPER_FIGURE in cap and "Paper Fig" not in cap, f"tutorial caption: {cap}"
 
 
 def _captions_and_markdown(site: Path) -> str:

@@ -52,6 +52,10 @@ WRAP_STYLESHEET = "led-book.css"  # book/_ext/static: wraps output and code line
 # counter form without a total ("1234it [00:01, 987.6it/s]")
 PROGRESS = re.compile(r"\d+%\|[^|\n]*\|\s*\d+(?:\.\d+)?[kMG]?/\d+|\d+(?:it|epoch)s? \[\d+:\d+|\[\d+:\d+<\d+:\d+")
 CAPTION = re.compile(r"^Paper (Figure|Table)s? \d+")
+# the tutorial on a user's own simulator: its figures are not the paper's, and their
+# captions must say so instead of naming a paper figure
+NOT_PAPER_CHAPTERS = {"own_simulator"}
+NOT_PAPER_FIGURE = "(not a paper figure)"
 
 
 # ----------------------------------------------------------------------------- HTML level
@@ -122,8 +126,10 @@ def html_report(page: Path | str) -> dict:
     wraps = WRAP_STYLESHEET in text
     long_lines = [] if wraps else [ln for pre in p.pre_texts for ln in pre.splitlines()
                                    if len(ln.rstrip()) > CODE_COLUMN_CHARS]
+    own = Path(page).stem in NOT_PAPER_CHAPTERS
     bad_captions = [f"{kind}: {cap[:80]}" for kind, cap in p.captions
-                    if not CAPTION.match(cap) or (kind == "figure" and not cap.startswith("Paper Fig"))]
+                    if ("Paper Fig" in cap or NOT_PAPER_FIGURE not in cap if own and kind == "figure" else
+                        not CAPTION.match(cap) or (kind == "figure" and not cap.startswith("Paper Fig")))]
     return {"progress_lines": progress, "stderr_blocks": p.stderr_blocks, "remote_assets": sorted(set(p.remote)),
             "bad_captions": bad_captions, "long_code_lines": len(long_lines),
             "long_code_examples": [ln[:120] for ln in long_lines[:3]], "kbytes": round(len(text.encode()) / 1024)}
@@ -301,6 +307,19 @@ def test_html_checks_catch_what_a_reader_would_meet(tmp_path):
                                         "<figure><figcaption><p>Paper Figure 3: fine.</p></figcaption></figure>"
                                         "<table><caption>Paper Table 2: grid</caption></table><pre>short</pre>"))
     assert html_problems("p", clean) == []
+
+
+def test_the_tutorial_captions_say_they_are_not_the_papers(tmp_path):
+    fig = "<figure><figcaption><p>{}</p></figcaption></figure>"
+    own = tmp_path / "book" / "own_simulator.html"
+    own.parent.mkdir(parents=True)
+    own.write_text(fig.format("Fig. 1 The tutorial's simulator (not a paper figure): x(t).")
+                   + fig.format("Fig. 2 Paper Figure 3: borrowed.") + fig.format("Fig. 3 A density."))
+    assert html_report(own)["bad_captions"] == ["figure: Fig. 2 Paper Figure 3: borrowed.",
+                                                "figure: Fig. 3 A density."]
+    # elsewhere the rule is unchanged: a figure names the paper's
+    other = _page(tmp_path, fig.format("The tutorial's simulator (not a paper figure): x(t)."))
+    assert len(html_report(other)["bad_captions"]) == 1
 
 
 def test_browser_checks_catch_exceptions_height_and_width(tmp_path):

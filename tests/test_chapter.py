@@ -134,3 +134,44 @@ def test_density_peaks_finds_the_two_modes_of_a_mixture():
         analysis.density_peaks([1.0])
     with pytest.raises(ValueError, match="smooth"):
         analysis.density_peaks(x, smooth=0)
+
+
+def test_own_forecast_figure_is_legible_and_checks_its_input():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ledlib import plots
+    from ledlib.plots.own_simulator import own_forecast
+
+    t = np.arange(50) * 0.1
+    truth = np.stack([np.sin(t), np.cos(t)], axis=1)
+    stuck = np.broadcast_to(np.array([0.3, 0.0]), (3, 50, 2))  # (runs, T, obs): a spike in (b)
+    fig = own_forecast(t, truth, {"latent": stuck})
+    assert fig.dpi >= plots.MIN_DPI and plots.rendered_text_px(fig) >= plots.MIN_TEXT_PX - 1e-9
+    a, b = fig.axes
+    np.testing.assert_array_equal(a.get_lines()[1].get_ydata(), stuck[0, :, 0])
+    solver_top = np.histogram(truth[:, 0], bins=np.histogram_bin_edges(
+        np.concatenate([truth[:, 0], stuck[..., 0].ravel()]), bins=40), density=True)[0].max()
+    assert b.get_ylim()[1] == pytest.approx(2.0 * solver_top)
+    with pytest.raises(ValueError, match="truth"):
+        own_forecast(t[:10], truth, {"latent": stuck})
+    with pytest.raises(ValueError, match="forecasts"):
+        own_forecast(t, truth, {})
+
+
+def test_stages_add_up_their_wall_times(tmp_path):
+    import time
+
+    ch = chapter.setup("quick", "cpu", results_dir=tmp_path)
+    with ch.stage("a"):
+        time.sleep(0.05)
+    with pytest.raises(RuntimeError):
+        with ch.stage("b"):
+            raise RuntimeError("the block failed")  # still timed
+    with ch.stage("a"):
+        time.sleep(0.05)
+    assert list(ch.walls) == ["a", "b"] and 0.1 <= ch.walls["a"] < 1.0 and ch.walls["b"] < 0.05
+    assert ch.stage_report() == f"wall time per stage: a {ch.walls['a']:.1f} s, b {ch.walls['b']:.1f} s"
+    with pytest.raises(ValueError, match="name"):
+        with ch.stage(""):
+            pass

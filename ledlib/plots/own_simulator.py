@@ -14,7 +14,8 @@ __all__ = ["own_forecast"]
 def own_forecast(t, truth, forecasts: dict, *, component: int = 0, label: str = "x", bins: int = 40) -> Figure:
     """(a) One observable ``component`` of the solver's run ``truth (T, *obs)`` and of each
     forecast's first ensemble member against time ``t (T,)``; (b) its marginal density
-    over every time and run (``forecasts``: name -> states ``(..., T, *obs)``). Drawn
+    over every time and run (``forecasts``: name -> states ``(..., T, *obs)``), cut at twice
+    the solver's highest density (a forecast stuck at one value is a spike). Drawn
     legible at the page's width (:func:`ledlib.plots.legible`)."""
     t = np.asarray(t, dtype=float)
     truth = np.asarray(truth, dtype=float)
@@ -33,8 +34,8 @@ def own_forecast(t, truth, forecasts: dict, *, component: int = 0, label: str = 
     a.set(xlabel="t after the warm-up", ylabel=label, title="(a) one run")
     a.legend(loc="upper right", fontsize="small")
     edges = np.histogram_bin_edges(np.concatenate(values), bins=bins)
-    b.hist(values[0], bins=edges, density=True, histtype="step", color="k", lw=1.2, label="solver")
+    top = b.hist(values[0], bins=edges, density=True, histtype="step", color="k", lw=1.2, label="solver")[0].max()
     for name, v in zip(forecasts, values[1:]):
         b.hist(v, bins=edges, density=True, histtype="step", lw=1.0, label=name)
-    b.set(xlabel=label, ylabel="density", title=f"(b) marginal of {label}")
+    b.set(xlabel=label, ylabel="density", title=f"(b) marginal of {label}", ylim=(0, 2.0 * top))
     return legible(fig)
