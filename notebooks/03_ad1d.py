@@ -48,56 +48,16 @@ import math
 
 import numpy as np
 import torch
-from IPython.display import Markdown
-from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import configs, data, metrics, particle_statistics, plots, scorecard, train
-from ledlib.device import resolve_device
+from ledlib import analysis, chapter, metrics, particle_statistics, plots, train
 from ledlib.forecast import ParticleMoments, forecast, measure_speedup, time_micro_solver
+from ledlib.paper import ad1d
 
-if profile not in ("quick", "paper"):
-    raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-paper = profile == "paper"
-cache = cache_dir or None
-dev = resolve_device(device)
-torch.set_num_threads(1)  # small networks: per-op overhead dominates; matches the NumPy solver
-plt.rcParams.update({"figure.dpi": 90, "font.size": 9})
-
-# Times of the paper (§8.1): warm-up 60, micro phases of 50, T_f = 4000. The quick profile
-# divides the phases by ten and shortens the horizon.
-T_WARM = 60.0 if paper else 5.0
-T_MU = 50.0 if paper else 5.0
-T_MS = (900.0, 450.0, 250.0) if paper else (45.0, 25.0)  # rho = 18, 9, 5 (quick: 9, 5)
-T_F = 4000.0 if paper else 100.0
-T_SHOW = 1000.0 if paper else 50.0  # horizon of the single-forecast figures
-T_LONG = 4000.0  # latent-only run for Figure 17 (cheap: no micro solver after the warm-up)
-RECORD = 10 if paper else 2  # coarse steps between recorded moments in the study
-# The paper has 20 ICs x 400 runs; on a CPU the micro solver inside the multiscale runs
-# makes that days of work, so the paper profile keeps every setting but the ensemble.
-N_IC = n_ic or (4 if paper else 2)
-N_RUNS = n_runs or (32 if paper else 8)
-I0 = 200 if paper else 100  # sample of the test trajectories the study starts from
-
-
-def record(claim, ours, **kw):
-    scorecard.record(results_dir, claim, ours, profile=profile, device=str(dev), **kw)
-
-
-def summary(cfg):
-    """One line naming the configuration, in the tables' terms."""
-    a, r, tr = cfg.ae, cfg.rnn, cfg.rnn_train
-    return (f"{'VAE' if a.variational else 'AE'}, permutation-invariant encoder {a.n_layers}x{a.width} "
-            f"{a.activation} -> d_p={a.d_p}, d_z={a.d_z}, mixture decoder K={a.n_kernels} "
-            f"({a.md_hidden} hidden), weight decay {cfg.ae_train.weight_decay:g}; {r.cell.upper()} "
-            f"{r.n_layers}x{r.d_h}, BPTT {tr.bptt}, hidden propagation {tr.hidden_propagation_length}")
-
-
-def compare(pred, true):
-    """Per-time errors of one predicted run against one true run, positions ``(T, N, 1)``."""
-    p, q = pred[..., 0].T, true[..., 0].T  # (N, T): one column per time
-    return dict(wd=metrics.wasserstein_columns(p, q), l1=metrics.l1_hist_distance_columns(p, q),
-                m1_err=np.abs(p.mean(0) - q.mean(0)), m2_err=np.abs(p.var(0) - q.var(0)))
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)
+paper, cache, dev, record = ch.paper, ch.cache, ch.device, ch.record
+P = ad1d.PROTOCOL[profile]  # the paper's times (§8.1); the quick profile's shorter ones
+N_IC, N_RUNS = n_ic or P.n_ic, n_runs or P.n_runs
 
 
 # %% [markdown]
@@ -118,24 +78,18 @@ ad1 = ds.system()
 config = led.config
 print(f"train {ds.train.states.shape}, validation {ds.val.states.shape}, test {ds.test.states.shape} "
       "(trajectories, samples, particles, dimension)")
-print(f"trained here ({profile} profile): {summary(config)}")
-for stage, rec in (("autoencoder", fitted.ae), ("RNN", fitted.rnn)):
-    print(f"{stage}: best validation loss {rec['best_val_loss']:.3g} at epoch {rec['best_epoch']} of "
-          f"{rec['epochs_run']}, {rec['wall_time_s']:.0f} s on {rec['device']}"
-          + (" (loaded from the cache)" if fitted.from_cache else ""))
-paper_cfg = configs.get("AD1D", "paper")
-record("T1", summary(config).split(";")[0], paper=summary(paper_cfg).split(";")[0], figure="Table 1",
+ours, theirs = chapter.config_summary(config), chapter.config_summary(ad1d.paper_config())
+print(f"trained here ({profile} profile): {ours}\n{chapter.training_report(fitted)}")
+record("T1", ours.split(";")[0], paper=theirs.split(";")[0], figure="Table 1",
        note="autoencoder trained here (the paper's pick in the paper profile; a small version in quick)")
-record("T2", summary(config), paper=summary(paper_cfg), figure="Table 2",
+record("T2", ours, paper=theirs, figure="Table 2",
        note="LED trained here (the paper's pick in the paper profile; a small version in quick)")
 
 # %% tags=["remove-input"]
-_head, _body = configs.render_table(1, mark_selected=True).split("\n", 1)
-Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
+chapter.paper_table(1)
 
 # %% tags=["remove-input"]
-_head, _body = configs.render_table(2, mark_selected=True).split("\n", 1)
-Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
+chapter.paper_table(2)
 
 # %% [markdown]
 # ## One forecast (Figures 16 and 17)
@@ -151,17 +105,17 @@ Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
 # particle by particle; what it can do is keep the cloud's shape and phase.
 
 # %%
-x_ic, t_ic = ds.test.states[:1, I0].astype(np.float64), float(ds.test.t[0, I0])
-kw = dict(T_warm=T_WARM, t0=t_ic, seed=seed, record_at="all")
-truth = forecast(led, ad1, x_ic, T_SHOW, T_m=0.0, T_mu=T_SHOW, keep_latents="recorded", **kw)
-latent = forecast(led, ad1, x_ic, T_SHOW, keep_latents="recorded", **kw)
-T_m9 = T_MS[-2]  # rho = 9, the paper's Figure 18
-multi = forecast(led, ad1, x_ic, T_SHOW, T_m=T_m9, T_mu=T_MU, keep_latents="recorded", **kw)
+x_ic, t_ic = ds.test.states[:1, P.i0].astype(np.float64), float(ds.test.t[0, P.i0])
+kw = dict(T_warm=P.T_warm, t0=t_ic, seed=seed, record_at="all")
+truth = forecast(led, ad1, x_ic, P.T_show, T_m=0.0, T_mu=P.T_show, keep_latents="recorded", **kw)
+latent = forecast(led, ad1, x_ic, P.T_show, keep_latents="recorded", **kw)
+T_m9 = P.T_ms[-2]  # rho = 9, the paper's Figure 18
+multi = forecast(led, ad1, x_ic, P.T_show, T_m=T_m9, T_mu=P.T_mu, keep_latents="recorded", **kw)
 t_show = truth.times - truth.t_start
 show = {}
-for name, res in (("latent", latent), (plots.variant_label(T_m9, T_MU), multi)):
+for name, res in (("latent", latent), (plots.variant_label(T_m9, P.T_mu), multi)):
     show[name] = dict(t=t_show, z_pred=res.latents[0, 0], z_true=truth.latents[0, 0], phases=res.phases,
-                      **compare(res.states[0, 0], truth.states[0, 0]))
+                      **metrics.particle_errors(res.states[0, 0], truth.states[0, 0], l1_hist=True))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 16: LED (d_z = 1) forecasting a test configuration after a warm-up of T_warm, iterating in its latent space only: (a) the latent state of LED (solid) and of the true run encoded (dotted), (b) WD and L1-NHD between the predicted and true particle distributions, (c, d) absolute errors of the mean M1 and the variance M2 of the positions.", "name": "fig-ad1-latent"}}
 plots.particle_forecast({"latent": show["latent"]}, n_latent=1);
@@ -180,21 +134,18 @@ plots.particle_forecast({"latent": show["latent"]}, n_latent=1);
 # run.
 
 # %% tags=["hide-input"]
-long = forecast(led, ad1, x_ic, T_LONG, T_warm=T_WARM, t0=t_ic, seed=seed, record_at="none",
+long = forecast(led, ad1, x_ic, P.T_long, T_warm=P.T_warm, t0=t_ic, seed=seed, record_at="none",
                 keep_latents="all")
 z_long = long.latents[0, 0, :, 0]
 z_test = train.encode_trajectories(led, ds.test.states)[..., 0]  # the true dynamics, encoded
 m1_test = ds.test.states[..., 0].mean(axis=-1)
-dens, edges = np.histogram(z_test, bins=30)
-dens = np.convolve(dens, np.ones(3) / 3, mode="same")  # light smoothing before looking for peaks
-peaks = [i for i in range(1, 29) if dens[i] >= dens[i - 1] and dens[i] > dens[i + 1]]
-peaks = sorted(sorted(peaks, key=lambda i: dens[i])[-2:]) if len(peaks) >= 2 else [0, 29]
-z_modes = 0.5 * (edges[peaks] + edges[np.array(peaks) + 1])
-dip = dens[peaks[0]:peaks[1] + 1].min() / dens[peaks].min()
+z_modes, dip = analysis.density_peaks(z_test, bins=30, smooth=3)  # the two wells' latent values
 gen = torch.Generator(device=led.device).manual_seed(seed)
 m1_modes = led.decode(torch.tensor(z_modes[:, None], dtype=torch.float32), generator=gen).cpu().numpy()[..., 0]
 m1_modes = m1_modes.mean(axis=1)
 r = np.corrcoef(z_test.ravel(), m1_test.ravel())[0, 1]
+
+# %% tags=["hide-input"]
 print(f"encoded test data: correlation of z with the mean position M1: {r:+.3f}")
 print(f"density of z: highest peaks at z = {z_modes[0]:.3g} and {z_modes[1]:.3g}, lowest density between "
       f"them {dip:.2f} of the smaller peak; decoded, clouds with mean positions {m1_modes[0]:+.3f} and "
@@ -224,7 +175,7 @@ plots.latent_return_map(z_long, truth.states[0, 0], latent.states[0, 0], L=ad1.L
 # particles. Shaded: micro phases.
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 18: multiscale LED on the test configuration above, alternating the latent dynamics (T_m) and the particle solver (T_mu, shaded), rho = 9; panels as above.", "name": "fig-ad1-multiscale"}}
-plots.particle_forecast({plots.variant_label(T_m9, T_MU): show[plots.variant_label(T_m9, T_MU)]}, n_latent=1);
+plots.particle_forecast({plots.variant_label(T_m9, P.T_mu): show[plots.variant_label(T_m9, P.T_mu)]}, n_latent=1);
 
 # %% [markdown]
 # ## The statistics of many forecasts (Figures 19 and 20)
@@ -254,21 +205,21 @@ plots.particle_forecast({plots.variant_label(T_m9, T_MU): show[plots.variant_lab
 
 # %%
 n_groups = math.ceil(N_IC / ds.test.n_traj)  # ICs: test trajectories, at one or more sample times
-step = max(1, (ds.test.n_samples - I0) // n_groups)
-groups = [(float(ds.test.t[0, I0 + g * step]),
-           ds.test.states[:min(ds.test.n_traj, N_IC - g * ds.test.n_traj), I0 + g * step].astype(np.float64))
+step = max(1, (ds.test.n_samples - P.i0) // n_groups)
+groups = [(float(ds.test.t[0, P.i0 + g * step]),
+           ds.test.states[:min(ds.test.n_traj, N_IC - g * ds.test.n_traj), P.i0 + g * step].astype(np.float64))
           for g in range(n_groups)]
 t0_study = groups[0][0]
-tv = particle_statistics.law_mixing_distance(ad1, t0_study, T_WARM)
-print(f"total variation between the laws of particles started at the two walls, after T_warm = {T_WARM:g}: "
+tv = particle_statistics.law_mixing_distance(ad1, t0_study, P.T_warm)
+print(f"total variation between the laws of particles started at the two walls, after T_warm = {P.T_warm:g}: "
       f"{tv:.1e}")
 n_check, t_check = (64, 50.0) if paper else (16, 5.0)
 
 # %%
 obs = ParticleMoments(average_dims=True, dtype=np.float64)
 x_chk = groups[0][1][:1]
-chk = forecast(led, ad1, x_chk, t_check, T_warm=T_WARM, T_m=0.0, T_mu=t_check, n_runs=n_check, t0=t0_study,
-               seed=seed + 1, record_at=RECORD, keep_states=False, keep_latents="none", observers=[obs])
+chk = forecast(led, ad1, x_chk, t_check, T_warm=P.T_warm, T_m=0.0, T_mu=t_check, n_runs=n_check, t0=t0_study,
+               seed=seed + 1, record_at=P.record_every, keep_states=False, keep_latents="none", observers=[obs])
 law = particle_statistics.em_particle_law(ad1, x_chk, t0_study, chk.times)
 m_law = dict(zip(("M1", "M2"), (m.mean(-1) for m in particle_statistics.sample_moments(law, 2 * n_check, ad1.n_particles,
                                                                            seed=seed + 2))))
@@ -287,12 +238,12 @@ for name, micro_m in (("M1", obs.m1[0]), ("M2", obs.m2[0])):
 # other. We use the law for the ground truth of the study.
 
 # %%
-variants = {"latent": (None, 0.0), **{plots.variant_label(T_m, T_MU): (T_m, T_MU) for T_m in T_MS}}
+variants = {"latent": (None, 0.0), **{plots.variant_label(T_m, P.T_mu): (T_m, P.T_mu) for T_m in P.T_ms}}
 rho = {lab: (T_m / T_mu if T_mu else math.inf) for lab, (T_m, T_mu) in variants.items()}
-study = particle_statistics.moment_study(led, ad1, groups, variants, T_warm=T_WARM, horizon=T_F, n_runs=N_RUNS,
-                           record_every=RECORD, seed=seed, progress=paper)
+study = particle_statistics.moment_study(led, ad1, groups, variants, T_warm=P.T_warm, horizon=P.T_f, n_runs=N_RUNS,
+                           record_every=P.record_every, seed=seed, progress=paper)
 summ = study.summary()
-print(f"{N_IC} initial conditions x {N_RUNS} runs to T_f = {T_F:g}, moments every {RECORD} steps")
+print(f"{N_IC} initial conditions x {N_RUNS} runs to T_f = {P.T_f:g}, moments every {P.record_every} steps")
 for lab, e in summ.items():
     wall = f"   (LED wall time {study.wall[lab]:.0f} s)" if lab in study.wall else ""
     print(f"{lab:>10}: WD M1 {e['M1']['wd']:.2e}  M2 {e['M2']['wd']:.2e}   "
@@ -312,13 +263,12 @@ plots.moment_error_curves(study.times, study.errors, study.floor, smooth=5 if pa
 # number too.
 
 # %%
-T_LAT = 100.0 if paper else 20.0
-micro = time_micro_solver(ad1, x_ic, T_LAT / 2, t0=t_ic)
+micro = time_micro_solver(ad1, x_ic, P.T_speed / 2, t0=t_ic)
 speedup = {}
 for lab, (T_m, T_mu) in tqdm(variants.items(), desc="speed-up", disable=not paper):
-    speedup[lab] = measure_speedup(led, ad1, x_ic, (T_m + T_mu) if T_mu else T_LAT, T_m, T_mu, t0=t_ic,
+    speedup[lab] = measure_speedup(led, ad1, x_ic, (T_m + T_mu) if T_mu else P.T_speed, T_m, T_mu, t0=t_ic,
                                    seed=seed, micro_per_step=micro, repeats=3 if paper else 1).S
-s_every = measure_speedup(led, ad1, x_ic, T_LAT, t0=t_ic, seed=seed, micro_per_step=micro, record_at="all").S
+s_every = measure_speedup(led, ad1, x_ic, P.T_speed, t0=t_ic, seed=seed, micro_per_step=micro, record_at="all").S
 print(f"micro solver: {1e3 * micro:.3g} ms per coarse step (500 Euler-Maruyama steps of {ad1.n_particles} "
       f"particles)")
 for lab, S in speedup.items():
@@ -329,8 +279,8 @@ print(f"latent, decoding a configuration at every step: S = {s_every:.3g}")
 plots.moment_error_summary(summ, speedup, rho);
 
 # %% tags=["remove-cell"]
-lab9 = plots.variant_label(T_MS[-2], T_MU)
-size = (f"{N_IC} ICs x {N_RUNS} runs (paper 20 x 400), T_f={T_F:g}, moments every {RECORD} steps; truth: "
+lab9 = plots.variant_label(P.T_ms[-2], P.T_mu)
+size = (f"{N_IC} ICs x {N_RUNS} runs (paper 20 x 400), T_f={P.T_f:g}, moments every {P.record_every} steps; truth: "
         f"{2 * N_RUNS} runs per IC drawn from the solver's exact law")
 fl = summ["floor"]
 for m in ("m1", "m2"):
@@ -338,7 +288,7 @@ for m in ("m1", "m2"):
     record(f"AD1.wd_{m}_latent", float(f"{summ['latent'][M]['wd']:.3g}"), figure="F19, F20",
            note=f"{size}; truth vs truth {fl[M]['wd']:.2g}")
     record(f"AD1.wd_{m}_multiscale", float(f"{summ[lab9][M]['wd']:.3g}"), figure="F18-F20",
-           note=f"T_m={T_MS[-2]:g}, T_mu={T_MU:g}; {size}; truth vs truth {fl[M]['wd']:.2g}")
+           note=f"T_m={P.T_ms[-2]:g}, T_mu={P.T_mu:g}; {size}; truth vs truth {fl[M]['wd']:.2g}")
 record("AD1.speedup_latent", float(f"{speedup['latent']:.3g}"), paper=100.0, unit="x", figure="F20",
        note=f"batch 1, 1 thread, {dev}, decode at the end; {s_every:.3g}x when decoding every step")
 

@@ -43,70 +43,16 @@ import math
 import time
 
 import numpy as np
-import torch
-from IPython.display import Markdown
-from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import analysis, configs, data, metrics, plots, scorecard, studies, systems, train
-from ledlib.device import resolve_device
-from ledlib.forecast import forecast, measure_speedup, time_micro_solver
-from ledlib.nn import LED
+from ledlib import analysis, chapter, configs, data, metrics, plots, studies, systems, train
 from ledlib.bench import ks_solver_flops, module_flops
+from ledlib.forecast import forecast, measure_speedup, time_micro_solver
+from ledlib.paper import ks as ks_paper
 
-if profile not in ("quick", "paper"):
-    raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-paper = profile == "paper"
-cache = cache_dir or None
-dev = resolve_device(device)
-torch.set_num_threads(1)  # small networks: per-op overhead dominates; matches the NumPy solver
-plt.rcParams.update({"figure.dpi": 90, "font.size": 9})
-t_chapter = time.perf_counter()
-
-# The study's sizes. Paper: 100 test initial conditions (Figure 42), T_warm = 60 and
-# T_mu = 8 (Figures 38-42). The paper does not state the horizon: we take T_f = 800 (about
-# 38 Lyapunov times), long enough for the statistics to settle. Latent study: a subset of
-# Table 7's 18 latent dimensions, dense around 8 (all of them, AE and VAE, would take about
-# half a day on a CPU).
-D_Z_GRID = studies.KS_LATENT_GRID[profile]
-N_IC = 100 if paper else 2
-T_WARM, T_F, T_MU = 60.0, (800.0 if paper else 200.0), 8.0
-T_MS = (4.0, 8.0, 16.0, 32.0, 64.0, 80.0)  # rho = 0.5 ... 10, with Figure 39's 64 and Figure 40's 80
-T_SPEED = 880.0 if paper else 88.0  # speed-up horizon: whole cycles of the slowest variant
-NAD_THRESHOLD = 0.1
-
-
-def record(claim, ours, **kw):
-    scorecard.record(results_dir, claim, ours, profile=profile, device=str(dev), **kw)
-
-
-def summary(cfg):
-    """One line naming the configuration, in the tables' terms."""
-    a, r, ta, tr = cfg.ae, cfg.rnn, cfg.ae_train, cfg.rnn_train
-    kind = "VAE" if a.variational else "AE"
-    return (f"{kind} {a.n_layers}x{a.width} {a.activation}{' residual' if a.residual else ''}, d_z={a.d_z}, "
-            f"noise {100 * ta.noise_level:g}%, weight decay {ta.weight_decay:g}; {r.cell.upper()} "
-            f"{r.n_layers}x{r.d_h} ({'residual readout' if r.residual else 'readout W h, eq. 16'}), "
-            f"BPTT {tr.bptt}, hidden propagation {tr.hidden_propagation_length}")
-
-
-def fit_autoencoder(cfg):
-    """The autoencoder of ``cfg`` alone, trained once and then loaded from the cache."""
-    if cfg == led.config:  # LED's own autoencoder is trained already
-        return led
-    return train.fit_autoencoder(cfg, ks_data, cache=cache, seed=seed, device=str(dev), progress=paper)[0].eval()
-
-
-def test_mse(led, x):
-    """Reconstruction MSE of ``x (n, 64)`` in the network's N(0, 1) units, as the training loss."""
-    xs = led.scale(torch.as_tensor(np.asarray(x), dtype=torch.float32, device=led.device))
-    return float(((led.decode(led.encode(xs, scaled=True), scaled=True) - xs) ** 2).mean())
-
-
-def first_crossing(t, curve, threshold):
-    """First time at which ``curve`` exceeds ``threshold`` (the end of ``t`` if never)."""
-    above = np.flatnonzero(np.asarray(curve) > threshold)
-    return float(t[above[0]]) if above.size else float(t[-1])
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)
+paper, cache, dev, record, t_chapter = ch.paper, ch.cache, ch.device, ch.record, time.perf_counter()
+P, D_Z_GRID = ks_paper.PROTOCOL[profile], ks_paper.LATENT_GRID[profile]  # paper T_f 800: not stated there
 
 
 # %% [markdown]
@@ -129,27 +75,22 @@ ks_data = data.load("KS", profile, cache=cache, progress=paper)
 config = configs.get("KS", profile)
 print(f"train {ks_data.train.states.shape}, validation {ks_data.val.states.shape}, "
       f"test {ks_data.test.states.shape} (trajectories, samples, nodes)")
-print(f"configuration trained here ({profile} profile): {summary(config)}")
+print(f"configuration trained here ({profile} profile): {chapter.config_summary(config)}")
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "gfm"}
-_head, _body = configs.render_table(7, mark_selected=True).split("\n", 1)
-Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
+chapter.paper_table(7)
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "gfm"}
-_head, _body = configs.render_table(8, mark_selected=True).split("\n", 1)
-Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
+chapter.paper_table(8)
 
 # %% tags=["hide-input"]
 fitted = train.fit_led("KS", profile, config=config, cache=cache, seed=seed, device=str(dev), progress=paper)
 led = fitted.led.eval()
-for stage, rec in (("autoencoder", fitted.ae), ("RNN", fitted.rnn)):
-    print(f"{stage}: best validation loss {rec['best_val_loss']:.3g} at epoch {rec['best_epoch']} "
-          f"of {rec['epochs_run']}, {rec['wall_time_s']:.0f} s on {rec['device']}"
-          + (" (loaded from the cache)" if fitted.from_cache else ""))
+print(chapter.training_report(fitted))
 paper_cfg = configs.get("KS", "paper")
-record("T7", summary(config).split(";")[0], paper=summary(paper_cfg).split(";")[0], figure="Table 7",
+record("T7", chapter.config_summary(config).split(";")[0], paper=chapter.config_summary(paper_cfg).split(";")[0], figure="Table 7",
        note=f"autoencoder trained here; latent study over d_z in {list(D_Z_GRID)}, AE and VAE")
-record("T8", summary(config), paper=summary(paper_cfg), figure="Table 8",
+record("T8", chapter.config_summary(config), paper=chapter.config_summary(paper_cfg), figure="Table 8",
        note="LED trained here (the paper's pick in the paper profile; a small version in quick)")
 
 # %% [markdown]
@@ -167,7 +108,9 @@ mse = {"AE": [], "VAE": []}
 for d_z in tqdm(D_Z_GRID, desc="latent study", disable=not paper):
     for kind in mse:
         cfg = studies.with_latent(config, d_z, kind == "VAE")
-        mse[kind].append(test_mse(fit_autoencoder(cfg), x_test))
+        ae = led if cfg == led.config else train.fit_autoencoder(cfg, ks_data, cache=cache, seed=seed,
+                                                                 device=str(dev), progress=paper)[0]
+        mse[kind].append(analysis.reconstruction_error(ae.eval(), x_test))
 mse = {k: np.array(v) for k, v in mse.items()}
 latent_dim = int(next(d for d, m in zip(D_Z_GRID, mse["AE"]) if m <= 2 * mse["AE"].min()))
 for d_z, a, v in zip(D_Z_GRID, mse["AE"], mse["VAE"]):
@@ -243,13 +186,13 @@ plots.ks_latent_dim_study({k: (D_Z_GRID, v) for k, v in mse.items()}, pca=(k_pca
 lyap = ks.lyapunov_exponent(t_total=2000.0 if paper else 300.0, n_trajectories=16 if paper else 4, seed=seed)
 lam = lyap.exponent
 print(f"largest Lyapunov exponent {lam:.4f} ± {lyap.stderr:.4f} (paper 0.048)")
-pick = np.linspace(0, ks_data.test.n_samples - 1, max(1, N_IC // ks_data.test.n_traj)).astype(int)
-x0 = ks_data.test.states[:, pick].reshape(-1, ks.n)[:N_IC]
-n_warm, n_steps = round(T_WARM / ks.coarse_dt), round(T_F / ks.coarse_dt)
+pick = np.linspace(0, ks_data.test.n_samples - 1, max(1, P.n_ic // ks_data.test.n_traj)).astype(int)
+x0 = ks_data.test.states[:, pick].reshape(-1, ks.n)[:P.n_ic]
+n_warm, n_steps = round(P.T_warm / ks.coarse_dt), round(P.T_f / ks.coarse_dt)
 truth = ks.simulate(x0, n_warm + n_steps, progress=paper)[:, n_warm + 1:]
-latent = forecast(led, ks, x0, T_F, T_warm=T_WARM, record_at="all", progress=paper)
+latent = forecast(led, ks, x0, P.T_f, T_warm=P.T_warm, record_at="all", progress=paper)
 t_fc = latent.times - latent.t_start
-print(f"{N_IC} initial conditions, warm-up {T_WARM:g}, horizon {T_F:g} ({T_F * lam:.1f} Lyapunov times)")
+print(f"{P.n_ic} initial conditions, warm-up {P.T_warm:g}, horizon {P.T_f:g} ({P.T_f * lam:.1f} Lyapunov times)")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 38 (with Figure 8A-C): the true evolution from a test initial condition (A), the latent state of LED (B) and LED's iterative forecast on its latent space after the warm-up T_warm = 60, with T_mu = 0 (C), and their absolute difference; time after the warm-up, in Lyapunov times.", "name": "fig-ks-forecast-latent"}}
 plots.ks_forecast(t_fc, ks.x, truth[0], latent.states[0, 0], z=latent.latents[0, 0], lyapunov_exponent=lam,
@@ -269,10 +212,10 @@ plots.ks_forecast(t_fc, ks.x, truth[0], latent.states[0, 0], z=latent.latents[0,
 u_pred = latent.states[:, 0]
 spec_err = metrics.spectrum_error(truth, u_pred, ks.L, kind="relative")
 spec_floor = (metrics.sampling_floor(truth, lambda a, b: metrics.spectrum_error(a, b, ks.L, kind="relative"),
-                                     seed=seed) if N_IC >= 2 else float("nan"))
+                                     seed=seed) if P.n_ic >= 2 else float("nan"))
 print(f"power spectrum error (fraction of the power misplaced): LED {spec_err:.3f}, truth vs truth {spec_floor:.3f}")
 record("KS.power_spectrum_error", round(spec_err, 4), figure="F41",
-       note=f"sum|P_LED - P_true| / sum P_true; {N_IC} ICs x T_f={T_F:g}; two halves of the truth: {spec_floor:.3g}")
+       note=f"sum|P_LED - P_true| / sum P_true; {P.n_ic} ICs x T_f={P.T_f:g}; two halves of the truth: {spec_floor:.3g}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 41 (with Figure 8D-E): statistics of LED's latent forecasts against the truth over all test initial conditions and the whole horizon: (a) power spectrum, (b) distribution of the state values, joint density of (u_x, u_xx) of (c) the truth and (d) LED.", "name": "fig-ks-statistics"}}
 plots.ks_statistics(truth, u_pred, ks.L);
@@ -290,9 +233,9 @@ plots.ks_statistics(truth, u_pred, ks.L);
 
 # %%
 nad, wd, keep = {}, {}, {}
-variants = [(math.inf, None, 0.0)] + [(T_m / T_MU, T_m, T_MU) for T_m in T_MS]
+variants = [(math.inf, None, 0.0)] + [(T_m / P.T_mu, T_m, P.T_mu) for T_m in P.T_ms]
 for rho, T_m, T_mu in tqdm(variants, desc="LED variants", disable=not paper):
-    res = latent if T_mu == 0 else forecast(led, ks, x0, T_F, T_warm=T_WARM, T_m=T_m, T_mu=T_mu, record_at="all")
+    res = latent if T_mu == 0 else forecast(led, ks, x0, P.T_f, T_warm=P.T_warm, T_m=T_m, T_mu=T_mu, record_at="all")
     pred = res.states[:, 0]
     nad[rho] = metrics.nad(truth, pred, batched=True).mean(axis=0)
     wd[rho] = metrics.wasserstein(truth.ravel(), pred.ravel())
@@ -300,7 +243,7 @@ for rho, T_m, T_mu in tqdm(variants, desc="LED variants", disable=not paper):
         keep[T_m] = (pred[0], res.phases)
 del res, pred
 wd_floor = (metrics.sampling_floor(truth, lambda a, b: metrics.wasserstein(a.ravel(), b.ravel()), seed=seed)
-            if N_IC >= 2 else float("nan"))
+            if P.n_ic >= 2 else float("nan"))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 39: LED alternating between the latent dynamics for T_m = 64 and the micro solver for T_mu = 8 (rho = 8) from the test initial condition of Figure 38; the strip on top is black where the solver runs.", "name": "fig-ks-multiscale-64"}}
 plots.ks_forecast(t_fc, ks.x, truth[0], keep[64.0][0], phases=keep[64.0][1], lyapunov_exponent=lam,
@@ -326,11 +269,11 @@ plots.ks_forecast(t_fc, ks.x, truth[0], keep[80.0][0], phases=keep[80.0][1], lya
 # %%
 ks_fine = systems.KuramotoSivashinsky(dt=2.5e-4)
 x_speed = x0[:1]
-micro = min(time_micro_solver(ks, x_speed, T_SPEED) for _ in range(3))
+micro = min(time_micro_solver(ks, x_speed, P.T_speed) for _ in range(3))
 micro_fine = time_micro_solver(ks_fine, x_speed, (40 if paper else 4) * ks.coarse_dt)
 speedup, speedup_fine = {}, {}
 for rho, T_m, T_mu in tqdm(variants, desc="speed-up", disable=not paper):
-    s = measure_speedup(led, ks, x_speed, T_SPEED, T_m, T_mu, T_warm=T_WARM, repeats=3 if paper else 1,
+    s = measure_speedup(led, ks, x_speed, P.T_speed, T_m, T_mu, T_warm=P.T_warm, repeats=3 if paper else 1,
                         micro_per_step=micro)
     speedup[rho] = s.S
     speedup_fine[rho] = micro_fine / (s.led_per_step + s.timings.micro / s.n_steps * (micro_fine / micro - 1))
@@ -352,7 +295,7 @@ print(f"measured speed-up, latent: {speedup[math.inf]:.3g} (dt=0.025), {speedup_
 for rho in sorted(speedup):
     print(f"  rho = {plots.ks_rho_label(rho):>6}: S = {speedup[rho]:8.3g}   S(dt=2.5e-4) = {speedup_fine[rho]:8.4g}")
 record("KS.speedup_latent", round(speedup[math.inf], 2), paper=80.0, unit="x", figure="F8H, F42",
-       note=f"batch 1, T={T_SPEED:g}, decode at the end, solver ETDRK4 dt=0.025, 1 thread, {dev}")
+       note=f"batch 1, T={P.T_speed:g}, decode at the end, solver ETDRK4 dt=0.025, 1 thread, {dev}")
 record("KS.speedup_latent_dt2.5e-4", round(speedup_fine[math.inf], 1), paper=80.0, unit="x", figure="F42",
        note="as KS.speedup_latent, solver at dt=2.5e-4 (1000 steps per coarse step)")
 
@@ -374,20 +317,20 @@ record("KS.speedup_latent_dt2.5e-4", round(speedup_fine[math.inf], 1), paper=80.
 # initial conditions first exceeds 0.1.
 
 # %% tags=["hide-input"]
-t_cross = {rho: first_crossing(t_fc * lam, c, NAD_THRESHOLD) for rho, c in nad.items()}
+t_cross = {rho: metrics.first_crossing(t_fc * lam, c, P.nad_threshold) for rho, c in nad.items()}
 for rho in sorted(wd):
-    print(f"rho = {plots.ks_rho_label(rho):>6}: NAD > {NAD_THRESHOLD} after {t_cross[rho]:5.2f} Lyapunov times, "
+    print(f"rho = {plots.ks_rho_label(rho):>6}: NAD > {P.nad_threshold} after {t_cross[rho]:5.2f} Lyapunov times, "
           f"WD of u {wd[rho]:.3f}")
 print(f"WD between two halves of the truth: {wd_floor:.3f}")
 record("KS.nad_lyapunov_times", round(t_cross[math.inf], 3), paper=1.0, unit="Lyapunov times", figure="F42",
-       note=f"latent LED, mean NAD over {N_IC} ICs first > {NAD_THRESHOLD}; Lambda_1 = {lam:.4f} measured")
+       note=f"latent LED, mean NAD over {P.n_ic} ICs first > {P.nad_threshold}; Lambda_1 = {lam:.4f} measured")
 record("KS.wd_state_latent", round(wd[math.inf], 4), figure="F8F, F42",
-       note=f"{N_IC} ICs x T_f={T_F:g}; truth vs truth (two halves) {wd_floor:.3g}")
+       note=f"{P.n_ic} ICs x T_f={P.T_f:g}; truth vs truth (two halves) {wd_floor:.3g}")
 record("KS.wd_state_multiscale", {plots.ks_rho_label(r): round(v, 4) for r, v in wd.items() if not math.isinf(r)},
-       figure="F8F, F42", note=f"rho -> WD (T_mu = {T_MU:g}); truth vs truth {wd_floor:.3g}")
+       figure="F8F, F42", note=f"rho -> WD (T_mu = {P.T_mu:g}); truth vs truth {wd_floor:.3g}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 42 (with Figure 8F and 8H): LED with latent propagation and six multiscale variants (T_mu = 8, rho = T_m / T_mu): (a) mean NAD over the test initial conditions against time in Lyapunov times (dashed: 0.1; dotted: one Lyapunov time), (b) WD between the predicted and true distributions of u (dashed: truth against truth), (c) speed-up against the solver at the paper's dt = 0.025 and at the authors' dt = 2.5e-4.", "name": "fig-ks-multiscale-summary"}}
-plots.ks_multiscale_summary(t_fc, nad, wd, speedup, lyapunov_exponent=lam, threshold=NAD_THRESHOLD,
+plots.ks_multiscale_summary(t_fc, nad, wd, speedup, lyapunov_exponent=lam, threshold=P.nad_threshold,
                             wd_floor=wd_floor, speedup_fine=speedup_fine);
 
 # %% [markdown]
@@ -405,14 +348,14 @@ plots.ks_multiscale_summary(t_fc, nad, wd, speedup, lyapunov_exponent=lam, thres
 # %% tags=["hide-input"]
 residual, residual_fit = train.fit_rnn(led, dataclasses.replace(config.rnn, residual=True), ks_data, cache=cache,
                                       seed=seed, device=str(dev), progress=paper)
-res_r = forecast(residual, ks, x0, T_F, T_warm=T_WARM, record_at="all")
+res_r = forecast(residual, ks, x0, P.T_f, T_warm=P.T_warm, record_at="all")
 z_train_max = float(np.abs(train.encode_trajectories(led, ks_data.train.states)).max())
 print(f"largest |z| of the encoded training data: {z_train_max:.3g}")
 for name, r, loss in (("eq. 16, W h", latent, fitted.rnn["best_val_loss"]),
                       ("residual, z + W h", res_r, residual_fit["best_val_loss"])):
     p = r.states[:, 0]
-    print(f"{name:>18}: one-step validation loss {loss:.2e}; NAD > {NAD_THRESHOLD} after "
-          f"{first_crossing(t_fc * lam, metrics.nad(truth, p, batched=True).mean(0), NAD_THRESHOLD):.2f} "
+    print(f"{name:>18}: one-step validation loss {loss:.2e}; NAD > {P.nad_threshold} after "
+          f"{metrics.first_crossing(t_fc * lam, metrics.nad(truth, p, batched=True).mean(0), P.nad_threshold):.2f} "
           f"Lyapunov times, WD {metrics.wasserstein(truth.ravel(), p.ravel()):.3f}, spectrum error "
           f"{metrics.spectrum_error(truth, p, ks.L, kind='relative'):.3f}, largest |z| {np.abs(r.latents).max():.3g}")
 record("KS.wd_state_latent_residual_readout", round(metrics.wasserstein(truth.ravel(), res_r.states[:, 0].ravel()), 4),
@@ -462,6 +405,6 @@ del res_r
 # %%
 print(f"profile {profile}, device {dev}: chapter executed in {time.perf_counter() - t_chapter:.0f} s")
 print(f"latent dimension (rule) {latent_dim}; energy of 8 PCA modes {energy_8:.4f}; "
-      f"NAD < {NAD_THRESHOLD} for {t_cross[math.inf]:.2f} Lyapunov times; WD latent {wd[math.inf]:.3f} "
+      f"NAD < {P.nad_threshold} for {t_cross[math.inf]:.2f} Lyapunov times; WD latent {wd[math.inf]:.3f} "
       f"(floor {wd_floor:.3f}); spectrum error {spec_err:.3f}; "
       f"S = {speedup[math.inf]:.3g} (dt=0.025), {speedup_fine[math.inf]:.4g} (dt=2.5e-4)")
