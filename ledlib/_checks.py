@@ -146,3 +146,17 @@ def finite_array_of(name: str, value) -> np.ndarray:
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite: it holds {bad} NaN or inf value(s) of {arr.size}")
     return arr
+
+
+MAX_BINS = 10**7  # histogram bins per axis (an 8 MB count array)
+
+
+def bins(value, name: str = "bins", *, edges_allowed: bool = False):
+    """A number of histogram bins in ``[1, MAX_BINS]``; with ``edges_allowed`` a sequence
+    (NumPy's bin edges, or one count per axis) passes through unchanged."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return int_in(name, value, 1, MAX_BINS)
+    if edges_allowed and not isinstance(value, (str, bytes)) and np.ndim(value) >= 1:
+        return value
+    allowed = "an integer in [1, %d]%s" % (MAX_BINS, " or a sequence of bin edges" if edges_allowed else "")
+    raise TypeError(f"{name} must be {allowed}, got {value!r}")

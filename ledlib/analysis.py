@@ -24,6 +24,7 @@ from scipy.linalg import eigh
 
 from ._checks import positive
 from ._checks import MAX_REPEATS, int_in as _int_in, seed as _check_seed
+from ._checks import bins as _check_bins
 from .metrics import finite_array
 
 __all__ = [
@@ -182,8 +183,7 @@ def density_2d(a, b, bins=100, range=None):
     b = finite_array("b", b, min_ndim=1).ravel()
     if a.shape != b.shape:
         raise ValueError(f"a and b must hold the same number of values, got {a.size} and {b.size}")
-    if isinstance(bins, Integral):
-        bins = positive("bins", bins, integer=True)
+    bins = _check_bins(bins, edges_allowed=True)
     return np.histogram2d(a, b, bins=bins, range=range, density=True)
 
 

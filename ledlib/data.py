@@ -90,8 +90,11 @@ class SplitSpec:
     def __post_init__(self):
         for name in ("n_traj", "n_samples"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        # the split is n_traj * n_samples states held in memory at once
+        _checks.int_in("n_traj * n_samples", self.n_traj * self.n_samples, 1, _checks.MAX_ELEMENTS)
+        _checks.seed(self.seed)
         if self.ic is not None and len(self.ic) != self.n_traj:
             raise ValueError(f"ic must list n_traj={self.n_traj} initial conditions, got {self.ic}")
 
@@ -837,7 +840,7 @@ class _Scaler:
         raise NotImplementedError
 
     def fit(self, x) -> "_Scaler":
-        x = np.asarray(x, dtype=np.float64)
+        x = _checks.finite_array_of("x", x).astype(np.float64, copy=False)
         if x.size == 0 or not np.all(np.isfinite(x)):
             raise ValueError("x must be a non-empty finite array to fit a scaler")
         axes = self._reduce_axes(x)
@@ -864,11 +867,11 @@ class _Scaler:
 
     def transform(self, x):
         self._check()
-        return (self._check_channels(np.asarray(x)) - self._a) / self._b
+        return (self._check_channels(_checks.finite_array_of("x", x)) - self._a) / self._b
 
     def inverse_transform(self, x):
         self._check()
-        return self._check_channels(np.asarray(x)) * self._b + self._a
+        return self._check_channels(_checks.finite_array_of("x", x)) * self._b + self._a
 
     def to_dict(self) -> dict:
         self._check()
@@ -911,6 +914,8 @@ _SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler}
 
 
 def scaler_from_dict(d: dict) -> _Scaler:
+    if not isinstance(d, dict):
+        raise TypeError(f"d must be a scaler dict (from to_dict), got {type(d).__name__} {d!r:.40}")
     for cls in (MinMaxScaler, StandardScaler):
         if d.get("kind") == cls.kind:
             return cls.from_dict(d)

@@ -28,6 +28,9 @@ import numpy as np
 
 from ._checks import positive
 from ._checks import MAX_REPEATS, int_in as _int_in, seed as _check_seed
+from ._checks import bins as _check_bins
+
+MAX_ORDER = 64  # beyond it round-off times k^order swamps any field (and 10**12 overflows to NaN)
 
 __all__ = [
     "forecast_error",
@@ -225,7 +228,7 @@ def l1_hist_distance_columns(a, b, bins: int | None = None) -> np.ndarray:
     """
     a, b = _column_pair(a, b)
     n, m = a.shape[0], b.shape[0]
-    nb = rice_bins(min(n, m)) if bins is None else positive("bins", bins, integer=True)
+    nb = rice_bins(min(n, m)) if bins is None else _check_bins(bins)
     K = a.shape[1]
     lo = np.minimum(a.min(axis=0), b.min(axis=0))
     hi = np.maximum(a.max(axis=0), b.max(axis=0))
@@ -355,6 +358,8 @@ def spectral_derivative(u, L, order: int = 1) -> np.ndarray:
     """
     u, L = _periodic_field("u", u, L)
     order = positive("order", order, integer=True)
+    if order > MAX_ORDER:
+        raise ValueError(f"order must be an integer in [1, {MAX_ORDER}], got {order}")
     n = u.shape[-1]
     k = 2.0 * np.pi / L * np.fft.rfftfreq(n, d=1.0 / n)
     mult = (1j * k) ** order
@@ -420,8 +425,7 @@ def joint_density_ux_uxx(u, L, bins=50, range=None):
     compare them on one grid.
     """
     u, L = _periodic_field("u", u, L)
-    if isinstance(bins, Integral):
-        bins = positive("bins", bins, integer=True)
+    bins = _check_bins(bins, edges_allowed=True)
     ux = spectral_derivative(u, L, 1).ravel()
     uxx = spectral_derivative(u, L, 2).ravel()
     if range is not None:
@@ -488,11 +492,14 @@ class RunningHistogram:
     """
 
     def __init__(self, lo: float, hi: float, bins: int):
+        for name, v in (("lo", lo), ("hi", hi)):
+            if isinstance(v, (bool, str, bytes)) or not isinstance(v, (Integral, float, np.floating)):
+                raise TypeError(f"{name} must be a finite real number, got {v!r}")
         lo = float(lo)
         hi = float(hi)
         if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
             raise ValueError(f"lo and hi must be finite with lo < hi, got lo={lo}, hi={hi}")
-        self.bins = positive("bins", bins, integer=True)
+        self.bins = _check_bins(bins)
         self.lo, self.hi = lo, hi
         self.edges = np.linspace(lo, hi, self.bins + 1)
         self.counts = np.zeros(self.bins, dtype=np.int64)

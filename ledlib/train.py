@@ -664,7 +664,12 @@ def encode_trajectories(led: LED, states, *, scaled: bool = False, batch_size: i
     if device is not None:
         led.to(resolve_device(device))
     batch_size = _checks.positive("batch_size", batch_size, integer=True)
-    x = states if isinstance(states, torch.Tensor) else torch.from_numpy(_writable(np.asarray(states)))
+    if isinstance(states, torch.Tensor):
+        x = states
+    else:  # named here: the encoder's own check would say "x"
+        x = torch.from_numpy(_writable(_checks.finite_array_of("states", states)))
+    if x.ndim >= 2 and (x.shape[0] == 0 or x.shape[1] == 0):
+        raise ValueError(f"states must hold at least one trajectory of one state, got shape {tuple(x.shape)}")
     k = len(led.obs_shape)
     if x.ndim != k + 2:
         raise ValueError(f"states must have shape (n_traj, T, *obs_shape) with obs_shape of {k} axes, "

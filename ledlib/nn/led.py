@@ -196,6 +196,8 @@ class LED(nn.Module):
         """``x (B, *obs_shape)`` (particles: any ``N``) -> ``z (B, d_z)``; VAE: the mean unless ``sample``."""
         x = _as_tensor(x, self.scale_a)
         self._check_obs(x)
+        if x.shape[0] == 0:
+            raise ValueError(f"x must hold at least one state (B >= 1), got shape {tuple(x.shape)}")
         if not bool(torch.isfinite(x).all()):  # NaN/inf would give NaN latents silently
             raise ValueError("x contains NaN or infinite values")
         x = x if scaled else self.scale(x)

@@ -26,6 +26,7 @@ from .._checks import nonnegative_int as check_nonnegative_int
 from .._checks import positive as check_positive
 from .._checks import seed as check_seed
 from .._checks import MAX_SOLVER_STEPS
+from .._checks import count as check_count
 
 # Tolerance for deciding that a duration is a whole number of solver steps.
 _STEP_TOL = 1e-9
@@ -143,6 +144,11 @@ class System(ABC):
         n_steps = check_nonnegative_int("n_steps", n_steps)
         t0 = check_finite_real("t0", t0)
         x0 = check_state("x0", x0, self.obs_shape)
+        # the output holds every coarse step: refuse a size that cannot be allocated
+        check_count("n_steps", n_steps, per_item=x0.shape[0] * math.prod(self.obs_shape), lo=0)
+        if n_steps and (t0 + self.coarse_dt == t0 or not math.isfinite(t0 + n_steps * self.coarse_dt)):
+            raise ValueError(f"t0={t0} leaves no representable time step of coarse_dt={self.coarse_dt} "
+                             f"(the times t0 + j coarse_dt would coincide)")
         # one generator for the lift and the steps: a stochastic lift is seeded too
         rng = as_generator(seed) if (self.stochastic or seed is not None) else None
         step_rng = rng if self.stochastic else None

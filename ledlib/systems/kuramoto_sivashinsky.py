@@ -81,7 +81,7 @@ class KuramotoSivashinsky(System):
         coarse_dt: float = 0.25,
     ):
         self.L = check_positive("L", L)
-        n = check_positive("n", n, integer=True)
+        n = check_count("n", check_positive("n", n, integer=True), per_item=64)  # ETDRK4 keeps ~64 numbers a mode
         if n < 8 or n % 2:
             raise ValueError(f"n must be an even integer >= 8, got {n}")
         self.n = n
