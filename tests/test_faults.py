@@ -1,7 +1,8 @@
 """Fault tests (issue 14): one flipped byte ANYWHERE in each kind of cached file is either
 detected (the reader's own error, naming the file) or leaves the content it returns exactly
 the original (a flip inside JSON whitespace can be harmless). Hypothesis picks the byte and
-the bit pattern (the training record lives in the model sidecar, so the sidecar sweep covers it); the "long" profile (HYPOTHESIS_PROFILE=long) sweeps many more positions.
+the bit pattern (the training record lives in the model sidecar, so the sidecar sweep
+covers it); the "long" profile (HYPOTHESIS_PROFILE=long) sweeps many more positions.
 
 Scenarios covered elsewhere and not repeated here: one flipped byte or a truncation at a
 fixed place in a dataset (test_data.py::test_corrupted_cache_is_detected_and_regenerated),
