@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from . import scorecard
 from .paper.common import PROFILES
 
-__all__ = ["Chapter", "setup", "config_summary", "training_report", "paper_table"]
+__all__ = ["Chapter", "setup", "config_summary", "training_report", "paper_table", "single_forecasts",
+           "forecast_panels", "snapshots", "peclet_case", "test_groups",
+           "tradeoff_sweep"]
 
 
 @dataclass
@@ -135,3 +137,133 @@ def paper_table(number: int):
 
     head, body = render_table(number, mark_selected=True).split("\n", 1)
     return Markdown(f"Paper {head} (bold: the paper's pick).\n{body}")
+
+
+# ---------------------------------------------------------------------------------
+# The particle chapters (AD 1-D and 3-D): single forecasts and their panels
+# ---------------------------------------------------------------------------------
+def single_forecasts(model, system, x0, t0: float, variants: dict, *, T_warm: float, horizon: float, seed: int):
+    """The true run (the micro solver alone) and one LED run per variant from ``x0`` at
+    ``t0``, recorded at every coarse step from the end of the warm-up (step 0) on, with
+    the same random numbers up to there. ``variants``: label -> ``(T_m, T_mu)``
+    (``T_mu = 0``: latent). Returns ``(truth, {label: result})``."""
+    import numpy as np
+
+    from .forecast import forecast
+
+    if not isinstance(variants, dict):
+        raise TypeError(f"variants must be a dict label -> (T_m, T_mu), got {type(variants).__name__}")
+    grid = t0 + T_warm + system.coarse_dt * np.arange(round(horizon / system.coarse_dt) + 1)
+    kw = dict(T_warm=T_warm, t0=t0, seed=seed, record_at=grid, keep_latents="recorded")
+    truth = forecast(model, system, x0, horizon, T_m=0.0, T_mu=horizon, **kw)
+    runs = {lab: forecast(model, system, x0, horizon, T_m=T_m if T_mu else None, T_mu=T_mu, **kw)
+            for lab, (T_m, T_mu) in variants.items()}
+    return truth, runs
+
+
+def forecast_panels(truth, runs: dict, *, l1_hist: bool = False) -> dict:
+    """What :func:`ledlib.plots.particle_forecast` draws for every run of
+    :func:`single_forecasts`: times after the warm-up, LED's and the true latent state,
+    the phases and :func:`ledlib.metrics.particle_errors` of the first run."""
+    import numpy as np
+
+    from .metrics import particle_errors
+
+    t = truth.times - truth.t_start
+    return {lab: dict(t=t, z_pred=r.latents[0, 0], z_true=truth.latents[0, 0], phases=np.r_[["macro"], r.phases],
+                      **particle_errors(r.states[0, 0], truth.states[0, 0], l1_hist=l1_hist))
+            for lab, r in runs.items()}
+
+
+def snapshots(result, times):
+    """The first run's states of a forecast ``result`` at ``times`` after the start of its
+    recording (whole multiples of its coarse step)."""
+    import numpy as np
+
+    steps = np.rint(np.asarray(times, dtype=float) / result.coarse_dt).astype(int)
+    if steps.size and (steps.min() < 0 or steps.max() >= result.states.shape[2]):
+        raise ValueError(f"times must lie in [0, {(result.states.shape[2] - 1) * result.coarse_dt:g}], got {times}")
+    return result.states[0, 0, steps]
+
+
+def peclet_case(profile: str, pe: int, *, cache=None, seed: int = 0, device="cpu", record_every: int = 1,
+                progress: bool = False):
+    """One case of the AD 3-D Péclet study (§8.2.4) under
+    :data:`ledlib.paper.ad3d.PECLET_PROTOCOL`: its data, the trained LED, the statistical
+    study of latent LED from the last test sample, and the speed-ups (latent, rho = 5, 9)
+    against the solver timed once. Returns ``(peclet number, study, {rho: S}, solver s
+    per coarse step)``; ``study.mixing_tv`` is the mixing distance after the warm-up."""
+    import math
+
+    import numpy as np
+
+    from . import data, particle_statistics, train
+    from .forecast import measure_speedup, time_micro_solver
+    from .paper import ad3d
+
+    P = ad3d.PECLET_PROTOCOL[profile] if profile in ad3d.PECLET_PROTOCOL else None
+    if P is None:
+        raise ValueError(f"profile must be one of {tuple(ad3d.PECLET_PROTOCOL)}, got {profile!r}")
+    sp, cfg = ad3d.peclet_case(profile, pe)
+    d = data.load(sp, cache=cache, progress=progress)
+    model = train.fit_led("AD3D", profile, config=cfg, dataset=d, cache=cache, seed=seed, device=str(device),
+                          progress=progress).led.eval()
+    system, x0, t0 = d.system(), d.test.states[:, -1].astype(np.float64), float(d.test.t[0, -1])
+    st = particle_statistics.moment_study(model, system, [(t0, x0)], {"latent": (None, 0.0)}, T_warm=P.T_warm,
+                                          horizon=P.T_f, n_runs=P.n_runs, record_every=record_every, seed=seed,
+                                          progress=progress)
+    st.mixing_tv = particle_statistics.law_mixing_distance(system, t0, min(P.T_warm, 1e5 * system.dt))  # a bound if shorter
+    micro = time_micro_solver(system, x0, 5.0 if profile == "paper" else 2.0, t0=t0)
+    s = {math.inf: measure_speedup(model, system, x0, 5 * P.T_mu, t0=t0, seed=seed, micro_per_step=micro).S}
+    for r in (5, 9):
+        s[float(r)] = measure_speedup(model, system, x0, (r + 1) * P.T_mu, r * P.T_mu, P.T_mu, t0=t0, seed=seed,
+                                      micro_per_step=micro).S
+    return system.peclet, st, s, micro
+
+
+def test_groups(split, n_ic: int, i0: int) -> list:
+    """``n_ic`` initial conditions of a statistical study from a test split (``Split``:
+    ``states (n_traj, n_samples, ...)``, ``t``): every trajectory at sample ``i0``, then
+    (if more are asked for than there are trajectories) at later samples spaced evenly
+    over the rest. Returns ``[(t0, x0 (n, ...) float64), ...]``, one group per start time,
+    the form :func:`ledlib.particle_statistics.moment_study` takes."""
+    import math
+
+    import numpy as np
+
+    n_traj, n_samples = split.states.shape[:2]
+    for name, v, hi in (("n_ic", n_ic, None), ("i0", i0, n_samples - 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (1 if name == "n_ic" else 0) \
+                or (hi is not None and v > hi):
+            raise ValueError(f"{name} must be an integer in [{1 if name == 'n_ic' else 0}, {hi or 'inf'}], got {v!r}")
+    n_groups = math.ceil(n_ic / n_traj)
+    step = max(1, (n_samples - i0) // n_groups)
+    if i0 + (n_groups - 1) * step >= n_samples:
+        raise ValueError(f"{n_ic} initial conditions from {n_traj} trajectories do not fit after sample {i0} "
+                         f"of {n_samples}")
+    return [(float(split.t[0, i0 + g * step]), split.states[:min(n_traj, n_ic - g * n_traj), i0 + g * step]
+             .astype(np.float64)) for g in range(n_groups)]
+
+
+# ---------------------------------------------------------------------------------
+# The trade-offs chapter: one system's sweep of rho
+# ---------------------------------------------------------------------------------
+def tradeoff_sweep(system: str, profile: str, *, cache=None, seed: int = 0, device="auto"):
+    """Error and speed-up of every ``T_m`` of ``system``'s :data:`TRADEOFF` row
+    (:func:`ledlib.paper.tradeoff_settings`), from the start of its test trajectories
+    (one in the quick profile, all in the paper's): :func:`ledlib.forecast.rho_sweep`
+    with the row's error measure against the true trajectories."""
+    from . import forecast, metrics, paper, train
+
+    row = paper.module(system).TRADEOFF
+    profile = paper.check_profile(profile)
+    horizon = row.horizon[profile]
+    fit = train.fit_led(paper.system_name(system), profile, cache=cache, seed=seed, device=str(device),
+                        progress=False)
+    sim, test = fit.dataset.system(), fit.dataset.test
+    n_ic = test.n_traj if profile == "paper" else 1
+    n_warm, n_steps = round(row.T_warm / sim.coarse_dt), round(horizon / sim.coarse_dt)
+    truth = test.states[:n_ic, n_warm + 1: n_warm + 1 + n_steps]
+    return forecast.rho_sweep(fit.led, sim, test.states[:n_ic, 0], horizon, T_warm=row.T_warm, T_mu=row.T_mu,
+                              T_m_values=list(row.T_ms), t0=float(test.t[0, 0]), seed=seed,
+                              error=lambda res: metrics.forecast_error(res.states, truth, kind=row.error))

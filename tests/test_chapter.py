@@ -175,3 +175,36 @@ def test_stages_add_up_their_wall_times(tmp_path):
     with pytest.raises(ValueError, match="name"):
         with ch.stage(""):
             pass
+
+
+class _Split:
+    def __init__(self, n_traj, n_samples):
+        self.states = np.arange(n_traj * n_samples * 2, dtype=np.float32).reshape(n_traj, n_samples, 2)
+        self.t = np.tile(0.5 * np.arange(n_samples), (n_traj, 1))
+
+
+def test_test_groups_take_every_trajectory_then_later_samples():
+    sp = _Split(2, 10)
+    (t0, x0), = chapter.test_groups(sp, 2, 4)
+    assert t0 == 2.0 and x0.dtype == np.float64
+    np.testing.assert_array_equal(x0, sp.states[:, 4])
+    groups = chapter.test_groups(sp, 5, 4)  # 3 groups: samples 4, 6, 8 (step (10 - 4) // 3 = 2)
+    assert [g[0] for g in groups] == [2.0, 3.0, 4.0] and [len(g[1]) for g in groups] == [2, 2, 1]
+    np.testing.assert_array_equal(groups[2][1], sp.states[:1, 8])
+    with pytest.raises(ValueError, match="n_ic"):
+        chapter.test_groups(sp, 0, 4)
+    with pytest.raises(ValueError, match="i0"):
+        chapter.test_groups(sp, 2, 10)
+    with pytest.raises(ValueError, match="do not fit"):
+        chapter.test_groups(sp, 8, 8)
+
+
+class _Result:
+    coarse_dt = 0.5
+    states = np.arange(1 * 1 * 6 * 3, dtype=float).reshape(1, 1, 6, 3)
+
+
+def test_snapshots_pick_the_recorded_steps():
+    np.testing.assert_array_equal(chapter.snapshots(_Result(), (0.0, 1.0, 2.5)), _Result.states[0, 0, [0, 2, 5]])
+    with pytest.raises(ValueError, match="times"):
+        chapter.snapshots(_Result(), (3.0,))
