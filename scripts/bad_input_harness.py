@@ -328,13 +328,41 @@ def run_case(make, param, bad, timeout, mem_gb=6):
     return "unclear", f"{etype}: {msg}"
 
 
+def table(rows) -> str:
+    c = Counter(r["outcome"] for r in rows)
+    n = len(rows)
+    params = len({(r["entry"], r["param"]) for r in rows})
+    return "\n".join([
+        "| | tried | clear error naming the parameter | huge size run lazily | unclear | "
+        "silent NaN/garbage or accepted | hang |",
+        "|---|---|---|---|---|---|---|",
+        f"| bad inputs | {n} ({params} parameters) | {c['clear']} ({100 * c['clear'] / max(n, 1):.0f} %) | "
+        f"{c['lazy']} | {c['unclear']} | {c['garbage'] + c['accepted']} ({c['garbage']} NaN/inf, "
+        f"{c['accepted']} accepted) | {c['hang']} |"])
+
+
+def compare(before: str, after: str) -> None:
+    """Both tables restricted to the cases the two runs have in common."""
+    a, b = (json.load(open(p))["rows"] for p in (before, after))
+    key = lambda r: (r["entry"], r["param"], r["bad"])  # noqa: E731
+    common = {key(r) for r in a} & {key(r) for r in b}
+    for label, rows in (("before", a), ("after", b)):
+        print(f"{label} ({len(common)} common cases):")
+        print(table([r for r in rows if key(r) in common]))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", help="import ledlib from this checkout")
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--json", help="write every case and its outcome here")
     ap.add_argument("--only", help="run only entries whose name contains this")
+    ap.add_argument("--compare", nargs=2, metavar=("BEFORE_JSON", "AFTER_JSON"),
+                    help="print both tables on the cases two --json runs share, and exit")
     args = ap.parse_args(argv)
+    if args.compare:
+        compare(*args.compare)
+        return 0
     if args.root:
         sys.path.insert(0, os.path.abspath(args.root))
     import ledlib  # noqa: F401  (imported before forking: the children share it)
@@ -365,15 +393,8 @@ def main(argv=None):
                                  detail=detail))
                 print(f"{outcome:9s} {name}({param}={bad!r}) {detail[:110]}", flush=True)
     c = Counter(r["outcome"] for r in rows)
-    n = len(rows)
-    params = len({(r["entry"], r["param"]) for r in rows})
     print()
-    print("| | tried | clear error naming the parameter | huge size run lazily | unclear | "
-          "silent NaN/garbage or accepted | hang |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| bad inputs | {n} ({params} parameters) | {c['clear']} ({100 * c['clear'] / max(n, 1):.0f} %) | "
-          f"{c['lazy']} | {c['unclear']} | {c['garbage'] + c['accepted']} ({c['garbage']} NaN/inf, "
-          f"{c['accepted']} accepted) | {c['hang']} |")
+    print(table(rows))
     if skipped:
         print(f"skipped (valid call failed): {len(skipped)}")
         for name, why in skipped:
