@@ -18,7 +18,8 @@ from .paper.common import PROFILES
 
 __all__ = ["Chapter", "setup", "config_summary", "training_report", "paper_table", "single_forecasts",
            "forecast_panels", "snapshots", "peclet_case", "test_groups",
-           "tradeoff_sweep"]
+           "tradeoff_sweep", "led_label", "noise_summary", "fit_fhn_variant", "forecast_split", "mnad_channels",
+           "first_time_text", "validation_mnad"]
 
 
 @dataclass
@@ -267,3 +268,84 @@ def tradeoff_sweep(system: str, profile: str, *, cache=None, seed: int = 0, devi
     return forecast.rho_sweep(fit.led, sim, test.states[:n_ic, 0], horizon, T_warm=row.T_warm, T_mu=row.T_mu,
                               T_m_values=list(row.T_ms), t0=float(test.t[0, 0]), seed=seed,
                               error=lambda res: metrics.forecast_error(res.states, truth, kind=row.error))
+
+
+# ---------------------------------------------------------------------------------
+# The FitzHugh-Nagumo chapter: its variants, their summary and the test forecast
+# ---------------------------------------------------------------------------------
+def led_label(d_z: int, variational: bool) -> str:
+    """The paper's name of an LED variant, e.g. ``LED-AE-LD8`` (Figures 30-34)."""
+    return f"LED-{'VAE' if variational else 'AE'}-LD{d_z}"
+
+
+def noise_summary(cfg, profile: str) -> str:
+    """:func:`config_summary` in the FHN tables' order, with the RNN's input noise and the
+    profile (Tables 5-6 search the input noise)."""
+    ae, rnn, tr = cfg.ae, cfg.rnn, cfg.rnn_train
+    return (f"AE {ae.n_layers}x{ae.width} {ae.activation}{' residual' if ae.residual else ''}, "
+            f"d_z={ae.d_z}, {'VAE' if ae.variational else 'AE'}, noise {100 * cfg.ae_train.noise_level:g}%, "
+            f"weight decay {cfg.ae_train.weight_decay:g}; {rnn.cell.upper()} {rnn.n_layers}x{rnn.d_h}, "
+            f"BPTT {tr.bptt}, hidden propagation {tr.hidden_propagation_length}, input noise "
+            f"{100 * tr.noise_level:g}% ({profile} profile)")
+
+
+def fit_fhn_variant(base, d_z: int, variational: bool, noise: float, *, dataset, profile: str, full: bool = True,
+                    cache=None, seed: int = 0, device="cpu"):
+    """LED of :func:`ledlib.paper.fhn.variant` of ``base`` (d_z, AE/VAE, RNN input noise),
+    trained on ``dataset`` or loaded; ``full=False`` trains the autoencoder only (the RNN
+    stage is cut to one epoch), for the latent-dimension study."""
+    from . import train
+    from .paper import fhn
+
+    cfg = fhn.variant(base, d_z, variational, noise, full)
+    return train.fit_led("FHN", profile, config=cfg, dataset=dataset, cache=cache, seed=seed, device=str(device),
+                         progress=False)
+
+
+def forecast_split(model, system, split, T_warm: int, *, traj=None, seed: int = 0):
+    """LED's forecast of a split's trajectories from their first sample to their end after a
+    warm-up of ``T_warm`` samples (coarse dt 1). ``traj``: ``None`` (all), a slice of the
+    trajectories, or an int (that trajectory alone, without the trajectory axis). Returns
+    ``(truth (n, T - T_warm - 1, ...), prediction (same, float), times)``."""
+    from numbers import Integral
+
+    from .forecast import forecast
+
+    one = isinstance(traj, Integral) and not isinstance(traj, bool)
+    sel = slice(traj, traj + 1) if one else (slice(None) if traj is None else traj)
+    if not isinstance(sel, slice):
+        raise TypeError(f"traj must be None, an int or a slice, got {type(traj).__name__}")
+    x, t = split.states[sel], split.t[sel]
+    n = x.shape[1] - 1 - T_warm
+    if x.shape[0] == 0 or n < 1:
+        raise ValueError(f"the split has {x.shape[:2]} (trajectories, samples) selected; T_warm={T_warm} must leave "
+                         "a forecast step")
+    r = forecast(model, system, x[:, 0], float(n), T_warm=float(T_warm), t0=float(t[0, 0]), seed=seed)
+    truth, pred = x[:, T_warm + 1:], r.states[:, 0].astype(float)
+    return (truth[0], pred[0], r.times) if one else (truth, pred, r.times)
+
+
+def mnad_channels(truth, pred, channels=(0, 1)) -> tuple:
+    """The MNAD of each channel of ``pred (T, C, ...)`` against ``truth`` (FHN: u and v)."""
+    from .metrics import mnad
+
+    return tuple(mnad(truth[:, k], pred[:, k]) for k in channels)
+
+
+def first_time_text(t, curve, threshold: float) -> str:
+    """``"t = ..."``, the first time ``curve`` exceeds ``threshold``
+    (:func:`ledlib.metrics.first_crossing`), or ``"never"``."""
+    import numpy as np
+
+    from .metrics import first_crossing
+
+    return f"t = {first_crossing(t, curve, threshold):g}" if np.any(np.asarray(curve) > threshold) else "never"
+
+
+def validation_mnad(model, system, split, T_warm: int, *, seed: int = 0) -> float:
+    """The MNAD of :func:`forecast_split` over every trajectory and channel of ``split``,
+    averaged (the FHN chapter's pick of the RNN's input noise)."""
+    import numpy as np
+
+    truth, pred, _ = forecast_split(model, system, split, T_warm, seed=seed)
+    return float(np.mean([m for i in range(len(truth)) for m in mnad_channels(truth[i], pred[i])]))

@@ -55,3 +55,59 @@ def test_window_nad_is_zero_for_the_truth_and_refuses_bad_input():
         obs(9.0, truth[[0, 7]][:, None])
     with pytest.raises(ValueError, match="states"):
         obs(1.0, truth[[0, 7, 8]][:, None])
+
+
+def test_toy_data_draws_from_the_generator_it_is_given():
+    from ledlib import toy_data
+
+    Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(10, 3)))
+    th1, x1 = toy_data.curve_sample(200, np.random.default_rng(5), Q, noise=0.0)
+    th2, x2 = toy_data.curve_sample(200, np.random.default_rng(5), Q, noise=0.0)
+    np.testing.assert_array_equal(x1, x2)
+    # without noise the points lie on the curve: projected back by Q they are the curve itself
+    c = x1.astype(float) @ Q
+    np.testing.assert_allclose(c[:, 0], np.cos(1.5 * np.pi * th1), atol=1e-6)
+    np.testing.assert_allclose(c[:, 2], 0.6 * np.sin(3 * np.pi * th1), atol=1e-6)
+    y = toy_data.wall_sample(20000, np.random.default_rng(1))
+    assert y.min() >= 0 and y.max() <= 1
+    # Beta(0.8, 6) has mean 0.8/6.8, the mirrored Beta(1.2, 5) mean 1 - 1.2/6.2
+    np.testing.assert_allclose(y.mean(), 0.55 * 0.8 / 6.8 + 0.45 * (1 - 1.2 / 6.2), atol=0.01)
+    z = toy_data.oscillator(64, 201, np.random.default_rng(2))
+    assert z.shape == (64, 201, 1)
+    np.testing.assert_allclose(z[:, 20], z[:, 0], atol=1e-5)  # period 20
+    assert 0.5 <= np.abs(z).max(axis=1).min() and np.abs(z).max() <= 1.5
+    with pytest.raises(TypeError, match="rng"):
+        toy_data.wall_sample(3, 0)
+    with pytest.raises(ValueError, match="n"):
+        toy_data.oscillator(0, 10, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="Q"):
+        toy_data.curve_sample(3, np.random.default_rng(0), np.eye(3, 2))
+
+
+def test_fit_mixture_learns_the_walls_and_rnn_forecast_continues_a_warm_up():
+    import torch
+
+    from ledlib import toy_data
+    from ledlib.nn import LatentRNN
+
+    torch.set_num_threads(1)
+    y = toy_data.wall_sample(2000, np.random.default_rng(3))
+    z0 = torch.zeros(1, 1)
+    dec = toy_data.fit_mixture(y, True, 150, z0=z0, seed=0)
+    again = toy_data.fit_mixture(y, True, 150, z0=z0, seed=0)
+    yt = torch.as_tensor(y)[None, :, None]
+    ll = dec.log_prob_y(yt, z0).mean().item()
+    assert ll == again.log_prob_y(yt, z0).mean().item()  # same seed, same fit
+    # close to the true density's mean log-likelihood on these samples (a uniform one has 0)
+    from scipy import stats
+
+    yd = y.astype(float)
+    ll_true = np.log(0.55 * stats.beta(0.8, 6).pdf(yd) + 0.45 * stats.beta(1.2, 5).pdf(1 - yd)).mean()
+    assert ll > 0 and abs(ll - ll_true) < 0.1, (ll, ll_true)
+    rnn = LatentRNN(d_z=1, d_h=8, cell="gru")
+    zw = torch.as_tensor(toy_data.oscillator(3, 30, np.random.default_rng(4)))
+    out = toy_data.rnn_forecast(rnn, zw, 5)
+    with torch.no_grad():
+        first = rnn(zw)[0][:, -1, 0].numpy()
+    assert out.shape == (3, 5)
+    np.testing.assert_allclose(out[:, 0], first, rtol=1e-6)
