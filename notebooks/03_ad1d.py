@@ -204,11 +204,7 @@ plots.particle_forecast({plots.variant_label(T_m9, P.T_mu): show[plots.variant_l
 # real micro-solver ensemble agrees with the sampled one to within sampling noise.
 
 # %%
-n_groups = math.ceil(N_IC / ds.test.n_traj)  # ICs: test trajectories, at one or more sample times
-step = max(1, (ds.test.n_samples - P.i0) // n_groups)
-groups = [(float(ds.test.t[0, P.i0 + g * step]),
-           ds.test.states[:min(ds.test.n_traj, N_IC - g * ds.test.n_traj), P.i0 + g * step].astype(np.float64))
-          for g in range(n_groups)]
+groups = chapter.test_groups(ds.test, N_IC, P.i0)  # ICs: test trajectories, at one or more sample times
 t0_study = groups[0][0]
 tv = particle_statistics.law_mixing_distance(ad1, t0_study, P.T_warm)
 print(f"total variation between the laws of particles started at the two walls, after T_warm = {P.T_warm:g}: "

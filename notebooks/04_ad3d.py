@@ -46,88 +46,16 @@ import math
 
 import numpy as np
 import torch
-from IPython.display import Markdown
-from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import analysis, configs, data, metrics, particle_statistics, plots, scorecard, studies, systems, train
-from ledlib.device import resolve_device
+from ledlib import analysis, chapter, metrics, particle_statistics, plots, systems, train
 from ledlib.forecast import forecast, measure_speedup, time_micro_solver
+from ledlib.paper import ad3d
 
-if profile not in ("quick", "paper"):
-    raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-paper = profile == "paper"
-cache = cache_dir or None
-dev = resolve_device(device)
-torch.set_num_threads(1)  # small networks: per-op overhead dominates; matches the NumPy solver
-plt.rcParams.update({"figure.dpi": 90, "font.size": 9})
-
-# Times of the paper (§8.2): warm-up 60, micro phases of 50, T_f = 4000; the quick profile
-# divides the phases by ten and shortens the horizons.
-T_WARM = 60.0 if paper else 5.0
-T_MU = 50.0 if paper else 5.0
-T_MS = (900.0, 450.0, 250.0) if paper else (45.0, 25.0)  # rho = 18, 9, 5 (quick: 9, 5)
-T_F = 4000.0 if paper else 100.0
-T_SHOW = 1000.0 if paper else 50.0  # single forecasts (Figures 21, 24, 27, 28)
-SNAPS = (0.0, 500.0, 625.0, 875.0) if paper else (0.0, 25.0, 31.5, 44.0)  # Figures 24, 28, 3E-F
-T_LONG = 4000.0 if paper else 1000.0  # latent-only run for the PCA and clusters
-RECORD = 10 if paper else 2
-# The paper has 12 ICs x 600 runs: with the micro solver in the multiscale runs that is
-# weeks on a CPU, so the paper profile keeps every setting but the ensemble.
-N_IC = n_ic or (4 if paper else 2)
-N_RUNS = n_runs or (16 if paper else 4)
-I0 = 200 if paper else 100
-# Péclet study (§8.2.4): A = [1, 1.74, 0], coarse dt = 1, 500 + 500 training samples, LSTM
-# of 40 units, 400 runs to T_f = 3000 (ours: fewer runs). Quick: 100 particles, tiny data.
-PE = studies.PECLET  # Pe -> (D, dt)
-PE_N = studies.PECLET_N[profile]
-PE_SPLITS = studies.PECLET_SPLITS[profile]
-PE_T_WARM, PE_T_F, PE_T_MU = (60.0, 3000.0, 50.0) if paper else (2.0, 6.0, 2.0)
-PE_RUNS = 32 if paper else 4
-
-
-def record(claim, ours, **kw):
-    scorecard.record(results_dir, claim, ours, profile=profile, device=str(dev), **kw)
-
-
-def summary(cfg):
-    """One line naming the configuration, in the tables' terms."""
-    a, r, tr = cfg.ae, cfg.rnn, cfg.rnn_train
-    return (f"{'VAE' if a.variational else 'AE'}, permutation-invariant encoder {a.n_layers}x{a.width} "
-            f"{a.activation} -> d_p={a.d_p}, d_z={a.d_z}, mixture decoder K={a.n_kernels} "
-            f"({a.md_hidden} hidden), weight decay {cfg.ae_train.weight_decay:g}; {r.cell.upper()} "
-            f"{r.n_layers}x{r.d_h}, BPTT {tr.bptt}, hidden propagation {tr.hidden_propagation_length}")
-
-
-def compare(pred, true):
-    """Per-time errors of one predicted run against one true run, positions ``(T, N, 3)``,
-    averaged over the three axes as in the paper."""
-    p, q = np.moveaxis(pred, 0, -1), np.moveaxis(true, 0, -1)  # (N, 3, T)
-    wd = np.mean([metrics.wasserstein_columns(p[:, k], q[:, k]) for k in range(p.shape[1])], axis=0)
-    return dict(wd=wd, m1_err=np.abs(p.mean(0) - q.mean(0)).mean(0), m2_err=np.abs(p.var(0) - q.var(0)).mean(0))
-
-
-def single_forecasts(model, system, x0, t0, variants, seed):
-    """The true run and one LED run per variant from ``x0``, every step from the end of the
-    warm-up (step 0) on, with the same random numbers up to there."""
-    grid = t0 + T_WARM + system.coarse_dt * np.arange(round(T_SHOW / system.coarse_dt) + 1)
-    kw = dict(T_warm=T_WARM, t0=t0, seed=seed, record_at=grid, keep_latents="recorded")
-    truth = forecast(model, system, x0, T_SHOW, T_m=0.0, T_mu=T_SHOW, **kw)
-    runs = {lab: forecast(model, system, x0, T_SHOW, T_m=T_m if T_mu else None, T_mu=T_mu, **kw)
-            for lab, (T_m, T_mu) in variants.items()}
-    return truth, runs
-
-
-def forecast_panels(truth, runs):
-    """What ``plots.particle_forecast`` draws, for every variant."""
-    t = truth.times - truth.t_start
-    return {lab: dict(t=t, z_pred=r.latents[0, 0], z_true=truth.latents[0, 0], phases=np.r_[["macro"], r.phases],
-                      **compare(r.states[0, 0], truth.states[0, 0])) for lab, r in runs.items()}
-
-
-def snapshots(res, times):
-    steps = np.rint(np.asarray(times) / res.coarse_dt).astype(int)
-    return res.states[0, 0, steps]
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)
+paper, cache, dev, record = ch.paper, ch.cache, ch.device, ch.record
+P, PE = ad3d.PROTOCOL[profile], ad3d.PECLET_PROTOCOL[profile]  # the paper's times (§8.2, §8.2.4); quick: shorter
+N_IC, N_RUNS = n_ic or P.n_ic, n_runs or P.n_runs
 
 
 # %% [markdown]
@@ -147,24 +75,18 @@ ad3 = ds.system()
 config = led.config
 print(f"train {ds.train.states.shape}, validation {ds.val.states.shape}, test {ds.test.states.shape} "
       "(trajectories, samples, particles, dimension)")
-print(f"trained here ({profile} profile): {summary(config)}")
-for stage, rec in (("autoencoder", fitted.ae), ("RNN", fitted.rnn)):
-    print(f"{stage}: best validation loss {rec['best_val_loss']:.3g} at epoch {rec['best_epoch']} of "
-          f"{rec['epochs_run']}, {rec['wall_time_s']:.0f} s on {rec['device']}"
-          + (" (loaded from the cache)" if fitted.from_cache else ""))
-paper_cfg = configs.get("AD3D", "paper")
-record("T3", summary(config).split(";")[0], paper=summary(paper_cfg).split(";")[0], figure="Table 3",
+ours, theirs = chapter.config_summary(config), chapter.config_summary(ad3d.paper_config())
+print(f"trained here ({profile} profile): {ours}\n{chapter.training_report(fitted)}")
+record("T3", ours.split(";")[0], paper=theirs.split(";")[0], figure="Table 3",
        note="autoencoder trained here (the paper's pick in the paper profile; a small version in quick)")
-record("T4", summary(config), paper=summary(paper_cfg), figure="Table 4",
+record("T4", ours, paper=theirs, figure="Table 4",
        note="LED trained here (the paper's pick in the paper profile; a small version in quick)")
 
 # %% tags=["remove-input"]
-_head, _body = configs.render_table(3, mark_selected=True).split("\n", 1)
-Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
+chapter.paper_table(3)
 
 # %% tags=["remove-input"]
-_head, _body = configs.render_table(4, mark_selected=True).split("\n", 1)
-Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
+chapter.paper_table(4)
 
 # %% [markdown]
 # ## Single forecasts (Figures 21 and 24)
@@ -177,10 +99,11 @@ Markdown(f"Paper {_head} (bold: the paper's pick).\n{_body}")
 # the errors of the mean and variance of the positions, also averaged over the axes.
 
 # %%
-x_ic, t_ic = ds.test.states[:1, I0].astype(np.float64), float(ds.test.t[0, I0])
-show_variants = {"latent": (None, 0.0), plots.variant_label(T_MS[-1], T_MU): (T_MS[-1], T_MU)}
-truth, runs = single_forecasts(led, ad3, x_ic, t_ic, show_variants, seed)
-panels = forecast_panels(truth, runs)
+x_ic, t_ic = ds.test.states[:1, P.i0].astype(np.float64), float(ds.test.t[0, P.i0])
+show_variants = {"latent": (None, 0.0), plots.variant_label(P.T_ms[-1], P.T_mu): (P.T_ms[-1], P.T_mu)}
+truth, runs = chapter.single_forecasts(led, ad3, x_ic, t_ic, show_variants, T_warm=P.T_warm, horizon=P.T_show,
+                                       seed=seed)
+panels = chapter.forecast_panels(truth, runs)
 for lab, p in panels.items():
     print(f"{lab:>8}: WD of the positions, mean over the forecast {p['wd'].mean():.3g}; |M1 error| "
           f"{p['m1_err'].mean():.3g}, |M2 error| {p['m2_err'].mean():.3g}")
@@ -189,7 +112,8 @@ for lab, p in panels.items():
 plots.particle_forecast(panels);
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 24 (and Figure 3E–F): particle configurations predicted by LED (colour) over the true run (grey) at four times after the warm-up, latent propagation (top) and multiscale with rho = 5 (bottom).", "name": "fig-ad3-snapshots"}}
-plots.particle_snapshots_compare(SNAPS, snapshots(truth, SNAPS), {lab: snapshots(r, SNAPS) for lab, r in runs.items()});
+plots.particle_snapshots_compare(P.snaps, chapter.snapshots(truth, P.snaps),
+                                 {lab: chapter.snapshots(r, P.snaps) for lab, r in runs.items()});
 
 # %% [markdown]
 # ## The latent space: metastable states (Figures 22, 23 and 4)
@@ -205,7 +129,7 @@ plots.particle_snapshots_compare(SNAPS, snapshots(truth, SNAPS), {lab: snapshots
 # we choose the $k \in [2, 10]$ after which the drop is largest.
 
 # %% tags=["hide-input"]
-long = forecast(led, ad3, x_ic, T_LONG, T_warm=T_WARM, t0=t_ic, seed=seed, record_at="none", keep_latents="all")
+long = forecast(led, ad3, x_ic, P.T_long, T_warm=P.T_warm, t0=t_ic, seed=seed, record_at="none", keep_latents="all")
 z_pca, pca = analysis.latent_pca(long.latents[0, 0], n_components=3)
 n_pts = 2000 if paper else 800  # points clustered (dense eigenproblems of this size)
 k_states, eig = particle_statistics.eigengap(z_pca, k_max=10, max_points=n_pts, seed=seed)
@@ -214,13 +138,15 @@ labels, centres = analysis.cluster_latent(z_pca, k_states, seed, max_points=n_pt
 gen = torch.Generator(device=led.device).manual_seed(seed)
 z_centres = torch.tensor(analysis.centres_to_latent(centres, pca), dtype=torch.float32)
 configs_k = led.decode(z_centres, n_particles=ad3.n_particles, generator=gen).cpu().numpy()
+
+# %% tags=["hide-input"]
 print(f"PCA of the latent run: the first three modes hold {pca.energy[:3].sum():.1%} of its variance")
 print("leading eigenvalues: " + ", ".join(f"{v:.3f}" for v in eig))
 print(f"largest gap after eigenvalue {k_states} ({gaps.max():.3g}, {gaps.max() / np.sort(gaps)[-2]:.1f} times the "
       f"next largest): {k_states} metastable states; members per cluster "
       + ", ".join(str(n) for n in np.bincount(labels)))
 record("AD3.n_metastable_states", k_states, paper=6, figure="F4, F22, F23",
-       note=f"eigengap of the locally scaled affinity of the first 3 latent PCA modes of a T={T_LONG:g} latent run "
+       note=f"eigengap of the locally scaled affinity of the first 3 latent PCA modes of a T={P.T_long:g} latent run "
             f"(k in 2..10), gap {gaps.max():.2g} = {gaps.max() / np.sort(gaps)[-2]:.1f}x the next; eigenvalues "
             + ", ".join(f"{v:.3f}" for v in eig[:8]))
 
@@ -243,20 +169,16 @@ plots.metastable_states(z_pca, labels, centres, configs_k, eig, L=ad3.L);
 # form), sampled 1000 particles per true run.
 
 # %% tags=["hide-input"]
-n_groups = math.ceil(N_IC / ds.test.n_traj)
-step = max(1, (ds.test.n_samples - I0) // n_groups)
-groups = [(float(ds.test.t[0, I0 + g * step]),
-           ds.test.states[:min(ds.test.n_traj, N_IC - g * ds.test.n_traj), I0 + g * step].astype(np.float64))
-          for g in range(n_groups)]
-tv = particle_statistics.law_mixing_distance(ad3, groups[0][0], T_WARM)
-print(f"total variation between the laws of particles started at opposite corners, after T_warm = {T_WARM:g}: "
+groups = chapter.test_groups(ds.test, N_IC, P.i0)  # ICs: test trajectories, at one or more sample times
+tv = particle_statistics.law_mixing_distance(ad3, groups[0][0], P.T_warm)
+print(f"total variation between the laws of particles started at opposite corners, after T_warm = {P.T_warm:g}: "
       f"{tv:.1e}")
-variants = {"latent": (None, 0.0), **{plots.variant_label(T_m, T_MU): (T_m, T_MU) for T_m in T_MS}}
+variants = {"latent": (None, 0.0), **{plots.variant_label(T_m, P.T_mu): (T_m, P.T_mu) for T_m in P.T_ms}}
 rho = {lab: (T_m / T_mu if T_mu else math.inf) for lab, (T_m, T_mu) in variants.items()}
-study = particle_statistics.moment_study(led, ad3, groups, variants, T_warm=T_WARM, horizon=T_F, n_runs=N_RUNS,
-                           record_every=RECORD, seed=seed, progress=paper)
+study = particle_statistics.moment_study(led, ad3, groups, variants, T_warm=P.T_warm, horizon=P.T_f, n_runs=N_RUNS,
+                           record_every=P.record_every, seed=seed, progress=paper)
 summ = study.summary()
-print(f"{N_IC} initial conditions x {N_RUNS} runs to T_f = {T_F:g}, moments every {RECORD} steps")
+print(f"{N_IC} initial conditions x {N_RUNS} runs to T_f = {P.T_f:g}, moments every {P.record_every} steps")
 for lab, e in summ.items():
     print(f"{lab:>10}: WD M1 {e['M1']['wd']:.2e}  M2 {e['M2']['wd']:.2e}   L1 M1 {e['M1']['l1']:.2f}  "
           f"M2 {e['M2']['l1']:.2f}")
@@ -270,13 +192,12 @@ plots.moment_error_curves(study.times, study.errors, study.floor, smooth=5 if pa
 # needs one.
 
 # %%
-T_LAT = 100.0 if paper else 20.0
-micro = time_micro_solver(ad3, x_ic, T_LAT / 2, t0=t_ic)
+micro = time_micro_solver(ad3, x_ic, P.T_speed / 2, t0=t_ic)
 speedup = {}
 for lab, (T_m, T_mu) in tqdm(variants.items(), desc="speed-up", disable=not paper):
-    speedup[lab] = measure_speedup(led, ad3, x_ic, (T_m + T_mu) if T_mu else T_LAT, T_m, T_mu, t0=t_ic,
+    speedup[lab] = measure_speedup(led, ad3, x_ic, (T_m + T_mu) if T_mu else P.T_speed, T_m, T_mu, t0=t_ic,
                                    seed=seed, micro_per_step=micro, repeats=3 if paper else 1).S
-s_every = measure_speedup(led, ad3, x_ic, T_LAT, t0=t_ic, seed=seed, micro_per_step=micro, record_at="all").S
+s_every = measure_speedup(led, ad3, x_ic, P.T_speed, t0=t_ic, seed=seed, micro_per_step=micro, record_at="all").S
 print(f"micro solver: {1e3 * micro:.3g} ms per coarse step")
 for lab, S in speedup.items():
     print(f"{lab:>10}: S = {S:8.3g}")
@@ -286,11 +207,11 @@ print(f"latent, decoding a configuration at every step: S = {s_every:.3g}")
 plots.moment_error_summary(summ, speedup, rho);
 
 # %% tags=["remove-cell"]
-size = (f"{N_IC} ICs x {N_RUNS} runs (paper 12 x 600), T_f={T_F:g}, moments every {RECORD} steps; truth: "
+size = (f"{N_IC} ICs x {N_RUNS} runs (paper 12 x 600), T_f={P.T_f:g}, moments every {P.record_every} steps; truth: "
         f"{2 * N_RUNS} runs per IC drawn from the solver's exact law")
 fl = summ["floor"]
-for tag, lab in (("latent", "latent"), ("rho5", plots.variant_label(T_MS[-1], T_MU)),
-                 ("rho9", plots.variant_label(T_MS[-2], T_MU))):
+for tag, lab in (("latent", "latent"), ("rho5", plots.variant_label(P.T_ms[-1], P.T_mu)),
+                 ("rho9", plots.variant_label(P.T_ms[-2], P.T_mu))):
     for m in ("m1", "m2"):
         M = m.upper()
         record(f"AD3.wd_{m}_{tag}", float(f"{summ[lab][M]['wd']:.3g}"), figure="F3, F21, F25, F26",
@@ -312,23 +233,25 @@ for tag, lab in (("latent", "latent"), ("rho5", plots.variant_label(T_MS[-1], T_
 # %% tags=["hide-input"]
 ad400 = systems.AdvectionDiffusion(dim=3, n_particles=400)
 x400 = x_ic[:, :400]
-truth400, runs400 = single_forecasts(led, ad400, x400, t_ic, show_variants, seed)
-panels400 = forecast_panels(truth400, runs400)
-other400, _ = single_forecasts(led, ad400, x400, t_ic, {}, seed + 1)  # other random numbers
-wd_true = compare(other400.states[0, 0], truth400.states[0, 0])["wd"]
+kw = dict(T_warm=P.T_warm, horizon=P.T_show)
+truth400, runs400 = chapter.single_forecasts(led, ad400, x400, t_ic, show_variants, seed=seed, **kw)
+panels400 = chapter.forecast_panels(truth400, runs400)
+other400, _ = chapter.single_forecasts(led, ad400, x400, t_ic, {}, seed=seed + 1, **kw)  # other random numbers
+wd_true = metrics.particle_errors(other400.states[0, 0], truth400.states[0, 0])["wd"]
 for lab, p in panels400.items():
     print(f"N = 400, {lab:>8}: WD of the positions, mean over the forecast {p['wd'].mean():.3g}")
 print(f"N = 400, two true runs: WD {wd_true.mean():.3g}")
 record("AD3.generalize_n400_wd", float(f"{panels400['latent']['wd'].mean():.3g}"), figure="F27, F28",
-       note=f"latent LED (trained on N=1000) on N=400, mean WD of positions over T={T_SHOW:g}; "
-            f"{plots.variant_label(T_MS[-1], T_MU)}: {panels400[plots.variant_label(T_MS[-1], T_MU)]['wd'].mean():.3g}; "
+       note=f"latent LED (trained on N=1000) on N=400, mean WD of positions over T={P.T_show:g}; "
+            f"{plots.variant_label(P.T_ms[-1], P.T_mu)}: {panels400[plots.variant_label(P.T_ms[-1], P.T_mu)]['wd'].mean():.3g}; "
             f"two true runs: {wd_true.mean():.3g}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 27: the LED trained on 1000 particles forecasting 400, latent propagation (top) and multiscale with rho = 5 (bottom); panels as in the single 1000-particle forecast above.", "name": "fig-ad3-n400"}}
 plots.particle_forecast(panels400);
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 28: configurations of 400 particles predicted by the LED trained on 1000 (colour) over the true run (grey) at four times after the warm-up.", "name": "fig-ad3-n400-snapshots"}}
-plots.particle_snapshots_compare(SNAPS, snapshots(truth400, SNAPS), {lab: snapshots(r, SNAPS) for lab, r in runs400.items()});
+plots.particle_snapshots_compare(P.snaps, chapter.snapshots(truth400, P.snaps),
+                                 {lab: chapter.snapshots(r, P.snaps) for lab, r in runs400.items()});
 
 # %% [markdown]
 # ## Dependence on the Péclet number (Figures 5 and 29)
@@ -344,25 +267,8 @@ plots.particle_snapshots_compare(SNAPS, snapshots(truth400, SNAPS), {lab: snapsh
 # distributions, as above) and measure the speed-up for several $\rho$.
 
 # %% tags=["hide-input"]
-def peclet_case(pe):
-    """Data, trained LED, the statistical study (latent) and the speed-ups of one Péclet number."""
-    sp, cfg = studies.peclet_case(profile, pe)
-    d = data.load(sp, cache=cache, progress=paper)
-    model = train.fit_led("AD3D", profile, config=cfg, dataset=d, cache=cache, seed=seed, device=str(dev),
-                          progress=paper).led.eval()
-    system, x0, t0 = d.system(), d.test.states[:, -1].astype(np.float64), float(d.test.t[0, -1])
-    st = particle_statistics.moment_study(model, system, [(t0, x0)], {"latent": (None, 0.0)}, T_warm=PE_T_WARM, horizon=PE_T_F,
-                            n_runs=PE_RUNS, record_every=RECORD, seed=seed, progress=paper)
-    st.mixing_tv = particle_statistics.law_mixing_distance(system, t0, min(PE_T_WARM, 1e5 * system.dt))  # a bound if shorter
-    micro_pe = time_micro_solver(system, x0, 5.0 if paper else 2.0, t0=t0)
-    s = {math.inf: measure_speedup(model, system, x0, 5 * PE_T_MU, t0=t0, seed=seed, micro_per_step=micro_pe).S}
-    for r in (5, 9):
-        s[float(r)] = measure_speedup(model, system, x0, (r + 1) * PE_T_MU, r * PE_T_MU, PE_T_MU, t0=t0, seed=seed,
-                                      micro_per_step=micro_pe).S
-    return system.peclet, st, s, micro_pe
-
-
-pe_results = {pe: peclet_case(pe) for pe in tqdm(PE, desc="Péclet", disable=not paper)}
+pe_results = {pe: chapter.peclet_case(profile, pe, cache=cache, seed=seed, device=dev, record_every=P.record_every,
+                                     progress=paper) for pe in tqdm(ad3d.PECLET, desc="Péclet", disable=not paper)}
 for pe, (pe_exact, st, s, micro_pe) in pe_results.items():
     e = st.summary()
     print(f"Pe = {pe_exact:6.2f}: WD M1 {e['latent']['M1']['wd']:.2e} (floor {e['floor']['M1']['wd']:.1e}), "
@@ -379,14 +285,14 @@ plots.peclet_study({pe: e["latent"]["M1"]["wd"] for pe, e in pe_sum.items()},
                    {pe: e["floor"]["M2"]["wd"] for pe, e in pe_sum.items()});
 
 # %% tags=["remove-cell"]
-pe_note = (f"latent LED, 1 IC x {PE_RUNS} runs (paper 400), T_f={PE_T_F:g}, N={PE_N}, "
-           f"{PE_SPLITS[0]}+{PE_SPLITS[1]} training samples")
+pe_note = (f"latent LED, 1 IC x {PE.n_runs} runs (paper 400), T_f={PE.T_f:g}, N={ad3d.PECLET_N[profile]}, "
+           f"{ad3d.PECLET_SPLITS[profile][0]}+{ad3d.PECLET_SPLITS[profile][1]} training samples")
 for m in ("m1", "m2"):
     record(f"AD3.pe_wd_{m}", {str(pe): float(f"{e['latent'][m.upper()]['wd']:.3g}") for pe, e in pe_sum.items()},
            figure="F5, F29", note=pe_note + "; floors " + ", ".join(
                f"Pe {pe}: {e['floor'][m.upper()]['wd']:.2g}" for pe, e in pe_sum.items()))
 record("AD3.pe_speedup", {str(pe): float(f"{r[2][math.inf]:.3g}") for pe, r in pe_results.items()}, unit="x",
-       figure="F5, F29", note=f"latent LED, batch 1, 1 thread, {dev}, decode at the end, N={PE_N}; rho=5: "
+       figure="F5, F29", note=f"latent LED, batch 1, 1 thread, {dev}, decode at the end, N={ad3d.PECLET_N[profile]}; rho=5: "
        + ", ".join(f"Pe {pe}: {r[2][5.0]:.3g}" for pe, r in pe_results.items()))
 
 # %% [markdown]
