@@ -37,20 +37,12 @@ cache_dir = ""  # data cache; "" uses $LED_CACHE_DIR or .cache/
 import time
 
 import numpy as np
-from matplotlib import pyplot as plt
 
-from ledlib import bench, data, plots, scorecard, systems
+from ledlib import bench, chapter, data, plots, systems
 from ledlib.systems.fhn_reference import solve_fhn_pde
 
-if profile not in ("quick", "paper"):
-    raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-paper = profile == "paper"
-cache = cache_dir or None
-plt.rcParams.update({"figure.dpi": 90, "font.size": 9})
-
-
-def record(claim, ours, **kw):
-    scorecard.record(results_dir, claim, ours, profile=profile, device="cpu", **kw)
+ch = chapter.setup(profile, "cpu", results_dir=results_dir, cache_dir=cache_dir)  # the solvers run in NumPy
+paper, cache, record = ch.paper, ch.cache, ch.record
 
 
 # %% [markdown]

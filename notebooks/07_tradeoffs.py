@@ -39,41 +39,14 @@ cache_dir = ""
 
 # %% tags=["remove-cell"]
 import numpy as np
-import torch
 from IPython.display import Markdown
 
-from ledlib import forecast, metrics, plots, train
-from ledlib.device import resolve_device
+from ledlib import chapter, paper, plots
 
-torch.set_num_threads(1)
-paper = profile == "paper"
-cache = cache_dir or None
-dev = resolve_device(device)
-
+# matplotlib's own figure size and font here (the other chapters use 90 dpi, 9 pt)
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir, dpi=100, font_size=10)
 # system: error kind, T_warm, T_mu, the T_m values (None: latent only), horizon (quick, paper)
-SETTINGS = {
-    "KS": ("mnad", 15.0, 2.5, [None, 25.0, 12.5, 2.5], (60.0, 200.0)),
-    "FHN": ("mnad", 10.0, 10.0, [None, 100.0, 50.0, 10.0], (200.0, 400.0)),
-    "AD1D": ("wd", 5.0, 5.0, [None, 45.0, 25.0, 5.0], (80.0, 400.0)),
-    "AD3D": ("wd", 5.0, 5.0, [None, 45.0, 25.0, 5.0], (80.0, 400.0)),
-}
-
-
-def sweep(system_name):
-    """Error and speed-up of every T_m for one system, from the start of its test trajectories."""
-    kind, T_warm, T_mu, T_ms, horizons = SETTINGS[system_name]
-    horizon = horizons[paper]
-    fit = train.fit_led(system_name, profile, cache=cache, seed=seed, device=device, progress=False)
-    system, test = fit.dataset.system(), fit.dataset.test
-    n_ic = test.n_traj if paper else 1
-    n_warm, n_steps = round(T_warm / system.coarse_dt), round(horizon / system.coarse_dt)
-    truth = test.states[:n_ic, n_warm + 1 : n_warm + 1 + n_steps]
-
-    def error(res):
-        return metrics.forecast_error(res.states, truth, kind=kind)
-
-    return forecast.rho_sweep(fit.led, system, test.states[:n_ic, 0], horizon, T_warm=T_warm, T_mu=T_mu,
-                              T_m_values=T_ms, error=error, t0=float(test.t[0, 0]), seed=seed)
+SETTINGS = paper.tradeoff_settings()
 
 
 # %% [markdown]
@@ -90,7 +63,8 @@ def sweep(system_name):
 # slightly above the bound $1+\rho$.
 
 # %%
-sweeps = {name: sweep(name) for name in SETTINGS}
+sweeps = {name: chapter.tradeoff_sweep(name, profile, cache=ch.cache, seed=seed, device=device)
+          for name in SETTINGS}
 rows = ["| system | T_m | T_mu | rho | effective rho | error | speed-up S | bound 1 + rho |",
         "|---|---|---|---|---|---|---|---|"]
 for name, pts in sweeps.items():
