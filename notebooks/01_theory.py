@@ -34,23 +34,17 @@ import time
 
 import numpy as np
 import torch
-from matplotlib import pyplot as plt
 from scipy.stats import spearmanr, wasserstein_distance
 
-from ledlib import metrics, plots
+from ledlib import chapter, metrics, plots, toy_data
 from ledlib.configs import AutoencoderConfig, TrainConfig
-from ledlib.device import resolve_device
-from ledlib.nn import FieldEncoder, LatentRNN, MixtureDensityDecoder, PermutationInvariantEncoder, build_autoencoder
+from ledlib.nn import FieldEncoder, LatentRNN, PermutationInvariantEncoder, build_autoencoder
 from ledlib.train import train_autoencoder, train_rnn
 
-if profile not in ("quick", "paper"):
-    raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-paper = profile == "paper"
-dev = resolve_device(device)
-torch.set_num_threads(1)  # the demo networks are tiny: one thread is as fast and shares the machine
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)  # the demo networks are tiny: 1 thread
+paper, dev = ch.paper, ch.device
 torch.manual_seed(seed)
 rng = np.random.default_rng(seed)
-plt.rcParams.update({"figure.dpi": 90, "font.size": 9})
 print(f"profile {profile}, demos train on {dev}")
 
 # %% [markdown]
@@ -143,14 +137,8 @@ Q, _ = np.linalg.qr(rng.normal(size=(10, 3)))  # orthonormal embedding R^3 -> R^
 noise = 0.02
 
 
-def curve_sample(n, rng):
-    """n noisy points on the curve and their parameter theta."""
-    theta = rng.uniform(0, 1, n)
-    c = np.stack([np.cos(1.5 * np.pi * theta), np.sin(1.5 * np.pi * theta), 0.6 * np.sin(3 * np.pi * theta)], 1)
-    return theta, (c @ Q.T + noise * rng.normal(size=(n, 10))).astype(np.float32)
-
-
-(_, x_train), (_, x_val), (theta, x_test) = (curve_sample(n, rng) for n in (3000 if paper else 1500, 300, 500))
+(_, x_train), (_, x_val), (theta, x_test) = (toy_data.curve_sample(n, rng, Q, noise)
+                                             for n in (3000 if paper else 1500, 300, 500))
 shift, scale = x_train.mean(0), x_train.std()  # the networks see (x - shift) / scale
 
 # %%
@@ -276,32 +264,12 @@ plots.mixture_decoder_diagram();
 # the same decoder is fitted to $y$ itself, without the transform.
 
 # %% tags=["hide-input"]
-def wall_sample(n, rng):
-    near0 = rng.random(n) < 0.55
-    return np.where(near0, rng.beta(0.8, 6, n), 1 - rng.beta(1.2, 5, n)).astype(np.float32)
-
-
-y_train, y_test = wall_sample(8000 if paper else 3000, rng), wall_sample(4000, rng)
+y_train, y_test = toy_data.wall_sample(8000 if paper else 3000, rng), toy_data.wall_sample(4000, rng)
 z0 = torch.zeros(1, 1, device=dev)  # one fixed latent state
 
 
-def fit_mixture(y, transform, steps):
-    torch.manual_seed(seed)
-    dec = MixtureDensityDecoder(d_z=1, d_x=1, n_kernels=4, n_layers=2, width=16, md_hidden=16).to(dev)
-    target = torch.as_tensor(y, device=dev)[None, :, None]
-    v = dec.to_v(target) if transform else target  # v = softplus^{-1}(y), or y itself
-    opt = torch.optim.Adam(dec.parameters(), lr=1e-2)
-    for _ in range(steps):
-        loss = -dec.log_prob(v, z0).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return dec.eval()
-
-
-t0 = time.perf_counter()
-fits = {"softplus": fit_mixture(y_train, True, 2000 if paper else 300),
-        "direct": fit_mixture(y_train, False, 2000 if paper else 300)}
+fits = {name: toy_data.fit_mixture(y_train, name == "softplus", 2000 if paper else 300, z0=z0, seed=seed)
+        for name in ("softplus", "direct")}
 print(f"(two fits: {time.perf_counter() - t0:.1f} s)")
 
 # %%
@@ -379,12 +347,8 @@ plots.rnn_cells_diagram();
 period, n_warm = 20.0, 15
 
 
-def oscillator(n, T, rng):
-    a, phase = rng.uniform(0.5, 1.5, (n, 1)), rng.uniform(0, 2 * np.pi, (n, 1))
-    return (a * np.sin(2 * np.pi * np.arange(T) / period + phase))[..., None].astype(np.float32)
-
-
-z_train, z_val, z_test = oscillator(128 if paper else 32, 201, rng), oscillator(16, 201, rng), oscillator(8, 160, rng)
+z_train, z_val, z_test = (toy_data.oscillator(n, T, rng, period)
+                          for n, T in ((128 if paper else 32, 201), (16, 201), (8, 160)))
 rnn_fit = TrainConfig(lr=3e-3, batch_size=32, bptt=25, hidden_propagation_length=100,
                       max_epochs=300 if paper else 40, patience=30 if paper else 15)
 t0 = time.perf_counter()
@@ -398,22 +362,12 @@ print(f"(training: {time.perf_counter() - t0:.1f} s)")
 
 
 # %% tags=["hide-input"]
-@torch.no_grad()
-def forecast(rnn, z_warm, n_steps):
-    """Teacher-force on z_warm (B, T, 1), then iterate the RNN on its own output."""
-    z_pred, h = rnn(z_warm)  # the hidden state after the warm-up, and the first forecast
-    z, out = z_pred[:, -1], []
-    for _ in range(n_steps):
-        out.append(z)
-        z, h = rnn.step(z, h)
-    return torch.stack(out, 1)[..., 0].cpu().numpy()
-
-
 zt = torch.as_tensor(z_test, device=dev)
 n_f = z_test.shape[1] - n_warm
 t_f = np.arange(n_warm, z_test.shape[1])
-runs = {cell.upper(): {f"warm-up of {n_warm} steps": (t_f, forecast(rnn, zt[:, :n_warm], n_f)),
-                       "no warm-up": (t_f, forecast(rnn, zt[:, n_warm - 1:n_warm], n_f))} for cell, rnn in rnns.items()}
+runs = {cell.upper(): {f"warm-up of {n_warm} steps": (t_f, toy_data.rnn_forecast(rnn, zt[:, :n_warm], n_f)),
+                       "no warm-up": (t_f, toy_data.rnn_forecast(rnn, zt[:, n_warm - 1:n_warm], n_f))}
+        for cell, rnn in rnns.items()}
 truth = z_test[:, n_warm:, 0]
 print(f"RMS of the signal: {np.sqrt(np.mean(truth ** 2)):.3f}")
 for model, variants in runs.items():
