@@ -42,9 +42,8 @@ from ledlib.nn import FieldEncoder, LatentRNN, PermutationInvariantEncoder, buil
 from ledlib.train import train_autoencoder, train_rnn
 
 ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)  # the demo networks are tiny: 1 thread
-paper, dev = ch.paper, ch.device
+paper, dev, rng = ch.paper, ch.device, np.random.default_rng(seed)
 torch.manual_seed(seed)
-rng = np.random.default_rng(seed)
 print(f"profile {profile}, demos train on {dev}")
 
 # %% [markdown]
