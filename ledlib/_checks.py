@@ -144,7 +144,7 @@ def finite_array_of(name: str, value) -> np.ndarray:
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must be finite: it holds {bad} NaN or inf value(s) of {arr.size}")
+        raise ValueError(f"{name} must be finite: it holds {bad} NaN or infinite value(s) of {arr.size}")
     return arr
 
 

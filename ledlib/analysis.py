@@ -350,6 +350,9 @@ def adjusted_rand_index(labels_a, labels_b) -> float:
     """Adjusted Rand index of two partitions (Hubert & Arabie 1985): 1 for identical ones."""
     a = np.asarray(labels_a).ravel()
     b = np.asarray(labels_b).ravel()
+    for name, v in (("labels_a", a), ("labels_b", b)):
+        if v.dtype.kind in "fc" and not np.all(np.isfinite(v)):  # each NaN would be a cluster of its own
+            raise ValueError(f"{name} must be finite labels (integers or names), got NaN or inf")
     if a.shape != b.shape or a.size == 0:
         raise ValueError(f"labels_a and labels_b must be non-empty and of equal length, got {a.size} and {b.size}")
     _, ia = np.unique(a, return_inverse=True)

@@ -657,6 +657,8 @@ def valid_prediction_time(t, err, threshold: float = 0.5) -> float:
     Lyapunov times via :func:`lyapunov_times`), ``err`` ``(T,)`` an error curve such as
     :func:`nrmse`. The paper's threshold for the NRMSE is 0.5."""
     t, err, threshold = _curve_and_times(t, err, threshold, "err")
+    if threshold <= 0:  # an error is >= 0: every forecast would be invalid from the start
+        raise ValueError(f"threshold must be > 0 (an error level), got {threshold}")
     bad = np.flatnonzero(err >= threshold)
     if bad.size == 0:
         return float(t[-1])

@@ -49,6 +49,7 @@ BAD = {
     "pos_real": [0.0, -1.0, NAN, INF, "1", None],
     "nonneg_real": [-1.0, NAN, INF, "1", None],
     "time": [NAN, INF, -INF, "1", None, 1e308],       # absolute times and durations
+    "real": [NAN, INF, -INF, "1", None],
     "duration": [NAN, INF, -1.0, "1", None, 1e308],
     "array": ["abc", None, "nan", "inf", "empty", "object"],
     "choice": [None, 3, "bogus", ""],
@@ -155,7 +156,7 @@ def entries(ledlib):
     add("metrics.lyapunov_times", lambda: (metrics.lyapunov_times, dict(t=np.arange(5.0), lyapunov_exponent=0.05),
                                            dict(t="array", lyapunov_exponent="pos_real")))
     add("metrics.RunningHistogram", lambda: (metrics.RunningHistogram, dict(lo=0.0, hi=1.0, bins=10),
-                                             dict(lo="time", hi="time", bins="count")))
+                                             dict(lo="real", hi="real", bins="count")))
 
     # -- analysis -----------------------------------------------------------------------
     pts = np.concatenate([rng.normal(size=(20, 2)), rng.normal(size=(20, 2)) + 6.0])

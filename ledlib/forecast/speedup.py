@@ -110,6 +110,8 @@ def speedup_bound(rho, S_latent):
     if isinstance(S_latent, bool) or not isinstance(S_latent, Real) or not math.isfinite(S_latent) \
             or S_latent <= 0:
         raise ValueError(f"S_latent must be a finite number > 0 (the latent model's speed-up), got {S_latent!r}")
+    if isinstance(rho, (str, bytes)) or np.asarray(rho).dtype.kind in "USO":  # "1" is not a ratio
+        raise ValueError(f"rho must be a number or an array of numbers >= 0, got {rho!r}")
     try:
         rho = np.asarray(rho, dtype=float)
     except (TypeError, ValueError):
