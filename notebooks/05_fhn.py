@@ -36,49 +36,24 @@ cache_dir = ""  # data and model cache; "" uses $LED_CACHE_DIR or .cache/
 
 # %% tags=["remove-cell"]
 import dataclasses
+import functools
 import math
 import time
 
 import numpy as np
-import torch
 from IPython.display import Markdown, display
-from matplotlib import pyplot as plt
 from tqdm import tqdm
 
-from ledlib import configs, data, forecast, metrics, plots, reproduction, scorecard, studies, train
-from ledlib.device import resolve_device
+from ledlib import analysis, chapter, configs, data, forecast, metrics, plots, reproduction, scorecard, train
+from ledlib.forecast.window_observers import WindowNAD
+from ledlib.paper import fhn
 
-if profile not in ("quick", "paper"):
-    raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
-paper = profile == "paper"
-cache = cache_dir or None
-dev = resolve_device(device)
-torch.set_num_threads(1)  # small networks: per-op overhead dominates; matches the 1-thread LB solver
-plt.rcParams.update({"figure.dpi": 90, "font.size": 9})
-t_chapter = time.perf_counter()
-
-T_WARM = 75  # §8.3 (SI): warm-up for the test-IC comparison and the T_f = 8000 study
-T_MU = 10  # §8.3: micro phases of the multiscale loop
-LATENT_GRID = studies.FHN_LATENT_GRID[profile]  # Table 5
-LED_VARIANTS = studies.FHN_LED_VARIANTS[profile]  # Table 6: d_z x (AE, VAE)
-NOISE_GRID = studies.FHN_NOISE_GRID[profile]  # Table 6: noise level in the data {0, 1, 10} %
-N_WINDOWS, HORIZON, T_MS = (100, 8000, (10, 50, 100, 200)) if paper else (4, 500, (10, 50))
-
-
-recorded = {}  # what this execution measured (the scorecard file may hold other runs' entries)
-
-
-def record(claim, ours, **kw):
-    recorded[claim] = ours
-    c = reproduction.claim(claim) if claim in {c.id for c in reproduction.CLAIMS} else None
-    kw.setdefault("paper", c.paper if c else None)
-    kw.setdefault("figure", c.figure if c else "")
-    kw.setdefault("unit", c.unit if c else "")
-    scorecard.record(results_dir, claim, ours, profile=profile, device=str(dev), **kw)
-
-
-def label(d_z, variational):
-    return f"LED-{'VAE' if variational else 'AE'}-LD{d_z}"
+# %% tags=["remove-cell"]
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)
+paper, cache, dev, t_chapter = ch.paper, ch.cache, ch.device, time.perf_counter()
+record = functools.partial(ch.record, from_claims=True)  # the paper's value, figure and unit from the claim
+P = fhn.PROTOCOL[profile]  # §8.3 (SI): warm-up 75, micro phases 10; the T_f = 8000 study's windows
+LATENT_GRID, LED_VARIANTS, NOISE_GRID = fhn.LATENT_GRID[profile], fhn.LED_VARIANTS[profile], fhn.NOISE_GRID[profile]
 
 
 # %% [markdown]
@@ -127,25 +102,9 @@ plots.fhn_initial_conditions(system.x, system.paper_initial_conditions(), ["trai
 base = configs.get("FHN", profile)
 
 
-def fit(d_z, variational, noise, full=True):
-    """LED with the chapter's config at (d_z, AE/VAE, RNN input noise); full=False trains the
-    autoencoder only (the RNN stage is cut to one epoch), for the latent-dimension study."""
-    cfg = studies.fhn_config(base, d_z, variational, noise, full)
-    return train.fit_led("FHN", profile, config=cfg, dataset=ds, cache=cache, seed=seed, device=str(dev),
-                         progress=False)
-
-
-def val_mnad(model):
-    """MNAD of the iterative forecast of the validation trajectories, mean over u, v, trajectories."""
-    x = ds.val.states
-    r = forecast.forecast(model, system, x[:, 0], float(x.shape[1] - 1 - T_WARM), T_warm=float(T_WARM),
-                          t0=float(ds.val.t[0, 0]), seed=seed)
-    return float(np.mean([metrics.mnad(x[i, T_WARM + 1:, k], r.states[i, 0, :, k])
-                          for i in range(len(x)) for k in (0, 1)]))
-
-
-search = {n: fit(base.ae.d_z, base.ae.variational, n) for n in tqdm(NOISE_GRID, desc="noise", disable=not paper)}
-val_score = {n: val_mnad(f.led) for n, f in search.items()}
+fit = functools.partial(chapter.fit_fhn_variant, dataset=ds, profile=profile, cache=cache, seed=seed, device=dev)
+search = {n: fit(base, base.ae.d_z, base.ae.variational, n) for n in tqdm(NOISE_GRID, desc="noise", disable=not paper)}
+val_score = {n: chapter.validation_mnad(f.led, system, ds.val, P.T_warm, seed=seed) for n, f in search.items()}
 for n, f in search.items():
     print(f"RNN input noise {100 * n:g} %: one-step validation loss {f.rnn['best_val_loss']:.2e}, "
           f"validation forecast MNAD {val_score[n]:.3g}")
@@ -155,34 +114,24 @@ print(f"picked: {100 * noise:g} %")
 
 
 # %% tags=["hide-input"]
-def describe(cfg):
-    ae, rnn, tr = cfg.ae, cfg.rnn, cfg.rnn_train
-    return (f"AE {ae.n_layers}x{ae.width} {ae.activation}{' residual' if ae.residual else ''}, "
-            f"d_z={ae.d_z}, {'VAE' if ae.variational else 'AE'}, noise {100 * cfg.ae_train.noise_level:g}%, "
-            f"weight decay {cfg.ae_train.weight_decay:g}; {rnn.cell.upper()} {rnn.n_layers}x{rnn.d_h}, "
-            f"BPTT {tr.bptt}, hidden propagation {tr.hidden_propagation_length}, input noise "
-            f"{100 * tr.noise_level:g}% ({profile} profile)")
-
-
-fits = {label(base.ae.d_z, base.ae.variational): search[noise]}
+fits = {chapter.led_label(base.ae.d_z, base.ae.variational): search[noise]}
 for d_z, v in tqdm(LED_VARIANTS, desc="LED variants", disable=not paper):
-    fits[label(d_z, v)] = fits.get(label(d_z, v)) or fit(d_z, v, noise)
-main = fits[label(base.ae.d_z, base.ae.variational)]
+    fits[chapter.led_label(d_z, v)] = fits.get(chapter.led_label(d_z, v)) or fit(base, d_z, v, noise)
+main = fits[chapter.led_label(base.ae.d_z, base.ae.variational)]
 led = main.led
-print("trained here:", describe(base))
+print("trained here:", chapter.noise_summary(base, profile))
 
 
-def stop(rec):
-    return "stopped early" if rec["stopped_early"] else "epoch limit"
-
-
+stop = {True: "stopped early", False: "epoch limit"}
 for name, f in fits.items():
-    print(f"{name}: AE {f.ae['epochs_run']} epochs ({stop(f.ae)}), best val loss {f.ae['best_val_loss']:.2e} "
-          f"({f.ae['wall_time_s']:.0f} s); RNN {f.rnn['epochs_run']} epochs ({stop(f.rnn)}), best val loss "
+    print(f"{name}: AE {f.ae['epochs_run']} epochs ({stop[f.ae['stopped_early']]}), best val loss "
+          f"{f.ae['best_val_loss']:.2e} ({f.ae['wall_time_s']:.0f} s); RNN {f.rnn['epochs_run']} epochs "
+          f"({stop[f.rnn['stopped_early']]}), best val loss "
           f"{f.rnn['best_val_loss']:.2e} ({f.rnn['wall_time_s']:.0f} s){' [cached]' if f.from_cache else ''}")
 
 # %% tags=["remove-cell"]
-for tid, text in (("T5", describe(base).split(";")[0] + f" ({profile} profile)"), ("T6", describe(base))):
+summary = chapter.noise_summary(base, profile)
+for tid, text in (("T5", summary.split(";")[0] + f" ({profile} profile)"), ("T6", summary)):
     try:
         record(tid, text, note=base.note + f"; RNN input noise {100 * noise:g}% picked by validation forecast MNAD")
     except ValueError as err:  # the scorecard's ID check wants "SYSTEM.name"; table IDs have no dot
@@ -200,18 +149,11 @@ for tid, text in (("T5", describe(base).split(";")[0] + f" ({profile} profile)")
 
 
 # %% tags=["hide-input"]
-def test_mse(model):
-    """Reconstruction MSE of the test trajectory in standardised units (VAE: the mean)."""
-    x = ds.test.flat()
-    rec = model.decode(model.encode(x), scaled=True).cpu().numpy()
-    return float(np.mean((rec - ds.scaler.transform(x)) ** 2))
-
-
 mse = {False: [], True: []}
 for v in (False, True):
     for d_z in tqdm(LATENT_GRID, desc="latent study " + ("VAE" if v else "AE"), disable=not paper):
-        f = fits.get(label(d_z, v)) or fit(d_z, v, noise, full=False)
-        mse[v].append(test_mse(f.led))
+        f = fits.get(chapter.led_label(d_z, v)) or fit(base, d_z, v, noise, full=False)
+        mse[v].append(analysis.reconstruction_error(f.led, ds.test.flat()))
 mse_ae, mse_vae = np.array(mse[False]), np.array(mse[True])
 for d_z, a, b in zip(LATENT_GRID, mse_ae, mse_vae):
     print(f"d_z = {d_z:2d}: test MSE AE {a:.2e}, VAE {b:.2e}")
@@ -242,32 +184,26 @@ plots.fhn_latent_dim_study(LATENT_GRID, mse_ae, mse_vae);
 x_test, t_test = ds.test.states[0], ds.test.t[0]
 
 
-def predict_test(model, T_warm=T_WARM):
-    """LED forecast from the start of the test data to its end: (truth, prediction, times)."""
-    n = len(t_test) - 1 - T_warm
-    r = forecast.forecast(model, system, x_test[:1], float(n), T_warm=float(T_warm), t0=float(t_test[0]),
-                          seed=seed)
-    return x_test[T_warm + 1:], r.states[0, 0].astype(float), r.times
-
-
-def mnad_uv(truth, pred):
-    return tuple(metrics.mnad(truth[:, k], pred[:, k]) for k in (0, 1))
-
-
+# the forecast of the first test trajectory to its end: (truth, prediction, times)
+predict_test = functools.partial(chapter.forecast_split, system=system, split=ds.test, T_warm=P.T_warm, traj=0,
+                                 seed=seed)
 truth, pred, t_pred = predict_test(led)
-led_mnad = {name: mnad_uv(*predict_test(f.led)[:2]) for name, f in fits.items()}
-mnad_u, mnad_v = led_mnad[label(base.ae.d_z, base.ae.variational)]
-print(f"LED ({describe(base)}): MNAD u = {mnad_u:.2e}, v = {mnad_v:.2e} (T_warm = {T_WARM}, {len(t_pred)} steps)")
-print("with T_warm = 60 (§3.2): MNAD u = {:.2e}, v = {:.2e}".format(*mnad_uv(*predict_test(led, 60)[:2])))
+led_mnad = {name: chapter.mnad_channels(*predict_test(f.led)[:2]) for name, f in fits.items()}
+mnad_u, mnad_v = led_mnad[chapter.led_label(base.ae.d_z, base.ae.variational)]
+print(f"LED ({summary}): MNAD u = {mnad_u:.2e}, v = {mnad_v:.2e} (T_warm = {P.T_warm}, {len(t_pred)} steps)")
+mnad_60 = chapter.mnad_channels(*predict_test(led, T_warm=60)[:2])
+print("with T_warm = 60 (§3.2): MNAD u = {:.2e}, v = {:.2e}".format(*mnad_60))
+
+# %% tags=["hide-input"]
 # the baselines below are scored on all 451 samples from t = 2; LED on these counts, the
 # warm-up samples at what LED outputs while the solver runs (their autoencoder reconstruction)
-warm_rec = led.decode(led.encode(x_test[:T_WARM + 1])).cpu().numpy()
-mnad_u_all, mnad_v_all = mnad_uv(x_test, np.concatenate([warm_rec, pred]))
+warm_rec = led.decode(led.encode(x_test[:P.T_warm + 1])).cpu().numpy()
+mnad_u_all, mnad_v_all = chapter.mnad_channels(x_test, np.concatenate([warm_rec, pred]))
 print(f"over all {len(x_test)} test samples, warm-up reconstructed: MNAD u = {mnad_u_all:.2e}, v = {mnad_v_all:.2e}")
 for name, (u_, v_) in led_mnad.items():
     print(f"  {name}: MNAD u = {u_:.2e}, v = {v_:.2e}")
-record("FHN.mnad_u_led", mnad_u, note=f"T_warm={T_WARM}, {len(t_pred)} forecast steps after it, to t=452")
-record("FHN.mnad_v_led", mnad_v, note=f"T_warm={T_WARM}, {len(t_pred)} forecast steps after it, to t=452")
+record("FHN.mnad_u_led", mnad_u, note=f"T_warm={P.T_warm}, {len(t_pred)} forecast steps after it, to t=452")
+record("FHN.mnad_v_led", mnad_v, note=f"T_warm={P.T_warm}, {len(t_pred)} forecast steps after it, to t=452")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 33 and 6B: the test trajectory (target), LED's forecast after the warm-up, and the absolute error, for the activator u (top) and the inhibitor v (bottom).", "name": "fig-fhn-contours"}}
 plots.fhn_prediction_contours(truth, pred, t_pred, system.x);
@@ -283,7 +219,7 @@ plots.fhn_prediction_surfaces(truth, pred, t_pred, system.x);
 # 10 % of its extent in any coordinate, say) the decoder and the RNN are extrapolating.
 
 # %%
-r_lat = forecast.forecast(led, system, x_test[:1], float(len(t_pred)), T_warm=float(T_WARM), t0=float(t_test[0]),
+r_lat = forecast.forecast(led, system, x_test[:1], float(len(t_pred)), T_warm=float(P.T_warm), t0=float(t_test[0]),
                           seed=seed, record_at="none", keep_latents="all")
 z_fc = r_lat.latents[0, 0, 1:]  # the forecast steps
 z_tr = train.encode_trajectories(led, ds.train.states).reshape(-1, led.d_z)
@@ -292,13 +228,11 @@ outside = np.any((z_fc < z_tr.min(axis=0) - pad) | (z_fc > z_tr.max(axis=0) + pa
 nad_u_t = metrics.nad(truth[:, 0], pred[:, 0])
 
 
-def first_time(mask):
-    return f"t = {t_pred[np.argmax(mask)]:g}" if mask.any() else "never"
-
-
-print(f"NAD of u first exceeds 0.01 at {first_time(nad_u_t > 0.01)}, 0.1 at {first_time(nad_u_t > 0.1)} "
+print(f"NAD of u first exceeds 0.01 at {chapter.first_time_text(t_pred, nad_u_t, 0.01)}, "
+      f"0.1 at {chapter.first_time_text(t_pred, nad_u_t, 0.1)} "
       f"(forecast from t = {t_pred[0]:g} to {t_pred[-1]:g})")
-print(f"the latent forecast first leaves the training latents' range at {first_time(outside)}")
+print("the latent forecast first leaves the training latents' range at "
+      + chapter.first_time_text(t_pred, outside, 0.5))
 
 # %% [markdown]
 # ## LED against coarse-scale PDEs (Figures 6A and 31)
@@ -342,6 +276,9 @@ if baselines is not None:
               f"training {b['train_seconds']:.0f} s, forecast {b['forecast_seconds']:.0f} s")
         record(f"FHN.mnad_u_cspde_{name}", b["mnad_u"], paper=pu, figure="F31")
         record(f"FHN.mnad_v_cspde_{name}", b["mnad_v"], paper=pv, figure="F31")
+
+# %% tags=["hide-input"]
+if baselines is not None:
     best_u, best_v = np.nanmin(list(ours_cspde.values()), axis=0)  # NaN: a learned PDE that blew up
     for k, best in zip("uv", (best_u, best_v)):
         record(f"FHN.mnad_{k}_cspde_best", float(best), note="best of our 8 variants; any that blew up excluded")
@@ -373,16 +310,16 @@ plots.fhn_mnad_bars(paper_cspde, ours_cspde, led_mnad, true_pde);
 
 # %%
 long_run = ds["long"].states[0]
-n_need = T_WARM + HORIZON + 1
+n_need = P.T_warm + P.horizon + 1
 s_max = min(ds.test.n_samples - 1, long_run.shape[0] - n_need)
 if s_max < 0:
     raise ValueError(f"the long split has {long_run.shape[0]} samples; a window needs {n_need}")
-starts = np.unique(np.linspace(0, s_max, N_WINDOWS).round().astype(int))
+starts = np.unique(np.linspace(0, s_max, P.n_windows).round().astype(int))
 X0 = long_run[starts]
 same = np.array_equal(long_run[:ds.test.n_samples], x_test)
 print(f"long run: {long_run.shape[0]} samples (t = {ds['long'].t[0, 0]:g} ... {ds['long'].t[0, -1]:g}); its first "
       f"{ds.test.n_samples} equal the test data: {same}")
-print(f"{len(starts)} windows of {n_need} samples (warm-up {T_WARM} + horizon {HORIZON}), starts every "
+print(f"{len(starts)} windows of {n_need} samples (warm-up {P.T_warm} + horizon {P.horizon}), starts every "
       f"{np.diff(starts).mean() if len(starts) > 1 else 0:.1f} samples from t = {ds['long'].t[0, starts[0]]:g} "
       f"to t = {ds['long'].t[0, starts[-1]]:g}")
 
@@ -394,28 +331,14 @@ print(f"{len(starts)} windows of {n_need} samples (warm-up {T_WARM} + horizon {H
 # eq. (22) taken per window and species over the forecast steps.
 
 # %% tags=["hide-input"]
-class WindowNAD:
-    """Observer: NAD(t) of u and v of every window against the long run (eq. 22)."""
-
-    def __init__(self, truth, starts, t_start):
-        self.truth, self.offset, self.t_start = truth, np.asarray(starts) + T_WARM, t_start
-        span = [truth[o + 1:o + HORIZON + 1] for o in self.offset]  # the forecast steps
-        self.range = np.stack([w.max(axis=(0, 2)) - w.min(axis=(0, 2)) for w in span])  # (window, species)
-        self.nad = []
-
-    def __call__(self, t, states):
-        j = int(round(t - self.t_start))
-        err = np.abs(states[:, 0] - self.truth[self.offset + j]).mean(axis=-1)  # (window, species)
-        self.nad.append(err / self.range)
-
-
-variants = {"Latent": dict(T_mu=0.0)} | {f"ρ={T_m // T_MU}": dict(T_m=float(T_m), T_mu=float(T_MU)) for T_m in T_MS}
-variants["LB only"] = dict(T_m=0.0, T_mu=float(T_MU))  # the solver alone, restarted from the lifted IC
+variants = {"Latent": dict(T_mu=0.0)} | {f"ρ={T_m // P.T_mu}": dict(T_m=float(T_m), T_mu=float(P.T_mu))
+                                         for T_m in P.T_ms}
+variants["LB only"] = dict(T_m=0.0, T_mu=float(P.T_mu))  # the solver alone, restarted from the lifted IC
 nad, wall = {}, {}
 for name, kw in tqdm(variants.items(), desc="T_f study", disable=not paper):
-    obs = WindowNAD(long_run, starts, float(T_WARM))
+    obs = WindowNAD(long_run, starts + P.T_warm, t_start=float(P.T_warm), horizon=P.horizon)
     t0 = time.perf_counter()
-    forecast.forecast(led, system, X0, float(HORIZON), T_warm=float(T_WARM), seed=seed, keep_states=False,
+    forecast.forecast(led, system, X0, float(P.horizon), T_warm=float(P.T_warm), seed=seed, keep_states=False,
                       keep_latents="none", observers=[obs], progress=paper, **kw)
     wall[name], nad[name] = time.perf_counter() - t0, np.stack(obs.nad)  # (time, window, species)
 mnad_w = {name: a.mean(axis=0) for name, a in nad.items()}  # (window, species)
@@ -433,12 +356,12 @@ for name, m in mnad_w.items():
 
 # %%
 repeats = 1 if paper else 3  # best of 3 where it is cheap: the quick run shares a busy CPU
-micro_step = min(forecast.time_micro_solver(system, X0, float(min(HORIZON, 1000)), seed=seed) for _ in range(repeats))
+micro_step = min(forecast.time_micro_solver(system, X0, float(min(P.horizon, 1000)), seed=seed) for _ in range(repeats))
 speedup = {}
 for name, kw in variants.items():
     if name == "LB only":
         continue
-    speedup[name] = forecast.measure_speedup(led, system, X0, float(HORIZON), T_warm=float(T_WARM),
+    speedup[name] = forecast.measure_speedup(led, system, X0, float(P.horizon), T_warm=float(P.T_warm),
                                              micro_per_step=micro_step, seed=seed,
                                              repeats=3 if name == "Latent" else repeats, **kw)
 print(f"LB solver: {1e3 * micro_step:.2f} ms per coarse step for {len(starts)} windows")
@@ -448,7 +371,7 @@ for name, s in speedup.items():
 # %% tags=["remove-cell"]
 rhos = {name: (math.inf if kw.get("T_mu", 0) == 0 else kw["T_m"] / kw["T_mu"]) for name, kw in variants.items()
         if name != "LB only"}
-note = f"{len(starts)} windows of the long run, horizon {HORIZON}, T_warm={T_WARM}, T_mu={T_MU}"
+note = f"{len(starts)} windows of the long run, horizon {P.horizon}, T_warm={P.T_warm}, T_mu={P.T_mu}"
 record("FHN.mnad_latent_tf8000", float(mnad_w["Latent"][:, 0].mean()), note=note + "; MNAD of u")
 record("FHN.mnad_rho1_tf8000", float(mnad_w["ρ=1"][:, 0].mean()), note=note + "; MNAD of u")
 record("FHN.mnad_v_latent_tf8000", float(mnad_w["Latent"][:, 1].mean()), paper=0.04, figure="F34", note=note)
@@ -468,7 +391,7 @@ plots.fhn_multiscale_tradeoff([rhos[n] for n in names], [mnad_w[n][:, 0] for n i
                               paper={math.inf: (0.04, 120.0), 1.0: (0.01, 2.0)});
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 35: NAD of (a) u and (b) v against the time after the warm-up, averaged over the windows, for latent propagation, the multiscale loop at each rho, and the LB solver restarted from the lifted initial condition.", "name": "fig-fhn-nad-time"}}
-t_after = np.arange(1, HORIZON + 1, dtype=float)
+t_after = np.arange(1, P.horizon + 1, dtype=float)
 plots.fhn_nad_over_time(t_after, {n: a[:, :, 0].mean(axis=1) for n, a in nad.items()},
                         {n: a[:, :, 1].mean(axis=1) for n, a in nad.items()});
 
@@ -483,12 +406,13 @@ plots.fhn_nad_over_time(t_after, {n: a[:, :, 0].mean(axis=1) for n, a in nad.ite
 # the verdict uses the tolerance of the reproduction registry (`ledlib.reproduction`).
 
 # %% tags=["remove-input"]
+verdicts = reproduction.judge(scorecard.load(results_dir))  # twins judged alike, as on the scorecard page
 rows = ["| claim | paper | ours | verdict |", "|---|---|---|---|"]
 for cid in ("FHN.latent_dim", "FHN.mnad_u_led", "FHN.mnad_v_led", "FHN.mnad_u_cspde_best", "FHN.mnad_u_true_pde",
             "FHN.mnad_latent_tf8000", "FHN.mnad_rho1_tf8000", "FHN.speedup_latent", "FHN.speedup_rho1"):
-    ours = recorded.get(cid)
+    ours = ch.recorded.get(cid)
     fmt = (lambda v: "–" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v))
-    rows.append(f"| `{cid}` | {fmt(reproduction.claim(cid).paper)} | {fmt(ours)} | {reproduction.verdict(cid, ours)} |")
+    rows.append(f"| `{cid}` | {fmt(reproduction.claim(cid).paper)} | {fmt(ours)} | {verdicts[cid][0]} |")
 display(Markdown("\n".join(rows)))
 print(f"profile {profile}; chapter wall time {time.perf_counter() - t_chapter:.0f} s")
 
