@@ -304,7 +304,7 @@ def fit_fhn_variant(base, d_z: int, variational: bool, noise: float, *, dataset,
 
 def forecast_split(model, system, split, T_warm: int, *, traj=None, seed: int = 0):
     """LED's forecast of a split's trajectories from their first sample to their end after a
-    warm-up of ``T_warm`` samples (coarse dt 1). ``traj``: ``None`` (all), a slice of the
+    warm-up of ``T_warm`` samples (``T_warm`` coarse steps of ``system.coarse_dt``). ``traj``: ``None`` (all), a slice of the
     trajectories, or an int (that trajectory alone, without the trajectory axis). Returns
     ``(truth (n, T - T_warm - 1, ...), prediction (same, float), times)``."""
     from numbers import Integral
@@ -320,13 +320,15 @@ def forecast_split(model, system, split, T_warm: int, *, traj=None, seed: int = 
     if x.shape[0] == 0 or n < 1:
         raise ValueError(f"the split has {x.shape[:2]} (trajectories, samples) selected; T_warm={T_warm} must leave "
                          "a forecast step")
-    r = forecast(model, system, x[:, 0], float(n), T_warm=float(T_warm), t0=float(t[0, 0]), seed=seed)
+    dt = float(system.coarse_dt)  # FHN's is 1: then these are the sample counts themselves
+    r = forecast(model, system, x[:, 0], n * dt, T_warm=T_warm * dt, t0=float(t[0, 0]), seed=seed)
     truth, pred = x[:, T_warm + 1:], r.states[:, 0].astype(float)
     return (truth[0], pred[0], r.times) if one else (truth, pred, r.times)
 
 
 def mnad_channels(truth, pred, channels=(0, 1)) -> tuple:
-    """The MNAD of each channel of ``pred (T, C, ...)`` against ``truth`` (FHN: u and v)."""
+    """The MNAD of each channel of ``pred (T, C, *space)`` against ``truth`` (FHN: u and v;
+    each channel needs a space axis)."""
     from .metrics import mnad
 
     return tuple(mnad(truth[:, k], pred[:, k]) for k in channels)

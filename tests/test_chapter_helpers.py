@@ -111,3 +111,102 @@ def test_fit_mixture_learns_the_walls_and_rnn_forecast_continues_a_warm_up():
         first = rnn(zw)[0][:, -1, 0].numpy()
     assert out.shape == (3, 5)
     np.testing.assert_allclose(out[:, 0], first, rtol=1e-6)
+
+
+def test_fhn_labels_summary_mnad_and_first_time():
+    from ledlib import chapter
+    from ledlib.paper import fhn
+
+    assert chapter.led_label(8, False) == "LED-AE-LD8" and chapter.led_label(4, True) == "LED-VAE-LD4"
+    cfg = fhn.config("quick")
+    s = chapter.noise_summary(cfg, "quick")
+    assert s.endswith(f"input noise {100 * cfg.rnn_train.noise_level:g}% (quick profile)")
+    assert f"d_z={cfg.ae.d_z}, {'VAE' if cfg.ae.variational else 'AE'}" in s
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(30, 2, 7))
+    pred = truth + rng.normal(scale=[[0.1], [0.3]], size=(30, 2, 7))
+    u, v = chapter.mnad_channels(truth, pred)
+    assert u == metrics.mnad(truth[:, 0], pred[:, 0]) and v == metrics.mnad(truth[:, 1], pred[:, 1]) and u < v
+    t = np.arange(5.0) + 2
+    assert chapter.first_time_text(t, [0, 0.2, 0.6, 0.1, 0.9], 0.5) == "t = 4"
+    assert chapter.first_time_text(t, np.zeros(5, bool), 0.5) == "never"
+    assert chapter.first_time_text(t, np.array([0, 0, 0, 1, 1], bool), 0.5) == "t = 5"
+
+
+def _wave_system():
+    from ledlib import systems
+
+    class Rotation(systems.System):
+        """x'' = -x on (x, v): a rotation, exact steps of dt."""
+        name, obs_shape, micro_shape, dt, coarse_dt = "rotation", (2,), (2,), 0.01, 0.1
+
+        def initial_conditions(self, n, seed=0):
+            return np.random.default_rng(seed).normal(size=(n, 2))
+
+        def lift(self, obs, rng=None):
+            return np.array(obs, dtype=float)
+
+        def restrict(self, micro):
+            return np.array(micro, dtype=float)
+
+        def _advance_steps(self, micro, t0, n_steps, rng):
+            a = n_steps * self.dt
+            c, s = np.cos(a), np.sin(a)
+            return np.stack([c * micro[:, 0] + s * micro[:, 1], -s * micro[:, 0] + c * micro[:, 1]], axis=1)
+
+    return Rotation()
+
+
+@pytest.fixture(scope="module")
+def rotation_fit(tmp_path_factory):
+    import torch
+
+    from ledlib import configs, data, train
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("rot")
+    sim = _wave_system()
+    ds = data.generate(sim, splits={"train": (8, 80, 1), "val": (2, 80, 2), "test": (2, 80, 3)},
+                       cache=root, progress=False)
+    cfg = configs.template(sim.obs_shape, d_z=2, size="quick", system="rotation")
+    return sim, ds, train.fit(ds, cfg, cache=root, seed=0, device="cpu", progress=False)
+
+
+def test_forecast_split_is_the_forecast_of_the_split_and_its_mnad(rotation_fit):
+    from ledlib import chapter, forecast
+
+    sim, ds, fit = rotation_fit
+    truth, pred, times = chapter.forecast_split(fit.led, sim, ds.test, 20, seed=0)
+    direct = forecast.forecast(fit.led, sim, ds.test.states[:, 0], float((80 - 1 - 20) * sim.coarse_dt),
+                               T_warm=20 * sim.coarse_dt, t0=float(ds.test.t[0, 0]), seed=0)
+    np.testing.assert_array_equal(pred, direct.states[:, 0].astype(float))
+    np.testing.assert_array_equal(truth, ds.test.states[:, 21:])
+    one = chapter.forecast_split(fit.led, sim, ds.test, 20, traj=1, seed=0)
+    np.testing.assert_array_equal(one[0], truth[1])
+    with pytest.raises(ValueError, match="T_warm"):
+        chapter.forecast_split(fit.led, sim, ds.test, 79)
+    with pytest.raises(TypeError, match="traj"):
+        chapter.forecast_split(fit.led, sim, ds.test, 20, traj="first")
+
+
+def test_single_forecasts_share_the_warm_up_and_the_truth_is_the_solver(rotation_fit):
+    from ledlib import chapter
+
+    sim, ds, fit = rotation_fit
+    x0 = ds.test.states[:1, 0]
+    truth, runs = chapter.single_forecasts(fit.led, sim, x0, 0.0, {"latent": (None, 0.0), "rho 1": (0.5, 0.5)},
+                                           T_warm=1.0, horizon=2.0, seed=0)
+    # the solver alone from x0 is the exact rotation: step 0 is the end of the warm-up (t = 1)
+    a = truth.times - 0.0
+    exact = np.stack([np.cos(a) * x0[0, 0] + np.sin(a) * x0[0, 1], -np.sin(a) * x0[0, 0] + np.cos(a) * x0[0, 1]], 1)
+    np.testing.assert_allclose(truth.states[0, 0], exact, atol=1e-5)
+    assert truth.times[0] == pytest.approx(1.0) and len(truth.times) == 21
+    assert set(runs) == {"latent", "rho 1"} and all(len(r.times) == 21 for r in runs.values())
+    # a multiscale run is the solver again in its micro phase (steps 6..10 after the warm-up):
+    # the exact rotation of the state LED handed over at step 5
+    ms = runs["rho 1"].states[0, 0].astype(float)
+    for j in range(1, 6):
+        c, s_ = np.cos(0.1 * j), np.sin(0.1 * j)
+        want = np.array([c * ms[5, 0] + s_ * ms[5, 1], -s_ * ms[5, 0] + c * ms[5, 1]])
+        np.testing.assert_allclose(ms[5 + j], want, atol=1e-5)
+    assert not np.allclose(runs["latent"].states[0, 0], truth.states[0, 0], atol=1e-3)  # LED is not the solver
