@@ -359,6 +359,19 @@ class Study:
                 return p
         raise ValueError(f"no adaptive point at the reported threshold {self.settings.report_threshold}")
 
+    @property
+    def note(self) -> str:
+        """The settings a scorecard entry of this study was measured with."""
+        st = self.settings
+        return f"threshold {st.report_threshold:g}, K={st.K}, n_compare={st.n_compare}, n_micro={st.n_micro}"
+
+    def table_rows(self) -> list[str]:
+        """One markdown row per schedule measured: error, speed-up and macro utilisation."""
+        rows = [f"| {self.system} | fixed, rho = {'latent' if math.isinf(p.rho) else f'{p.rho:g}'} | {p.error:.3g} | "
+                f"{p.S:.3g} | {np.mean(p.result.phases == 'macro'):.2f} |" for p in self.fixed]
+        return rows + [f"| {self.system} | adaptive, threshold {p.criterion.spread_threshold:g} | {p.error:.3g} | "
+                       f"{p.S:.3g} | {p.macro_utilisation:.2f} |" for p in self.adaptive]
+
     def scorecard(self) -> dict[str, float]:
         """``SYS.adaptive_macro_utilisation``, ``_error``, ``_speedup`` and
         ``_vs_fixed_speedup_ratio`` (S over the fixed front's S at the same error; NaN where
@@ -420,3 +433,9 @@ def run_study(system: str, profile: str = "quick", *, cache=None, seed: int = 0,
     err = latent_error(cal, z_true, ens.latent_scale.cpu().numpy())
     return Study(system, profile, st, kind, fixed, adaptive, calibration(cal.spread, err), cal.spread, err, micro,
                  records)
+
+
+def study_table(studies) -> str:
+    """The chapter's table of every schedule of ``studies`` (a mapping of :class:`Study`)."""
+    head = ["| system | schedule | error | speed-up S | macro utilisation |", "|---|---|---|---|---|"]
+    return "\n".join(head + [row for st in studies.values() for row in st.table_rows()])

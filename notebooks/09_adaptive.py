@@ -55,19 +55,11 @@ results_dir = "book/results"
 cache_dir = ""
 
 # %% tags=["remove-cell"]
-import math
-
-import numpy as np
-import torch
 from IPython.display import Markdown
 
-from ledlib import adaptive, scorecard
-from ledlib.device import resolve_device
-from ledlib.plots import adaptive as adaptive_plots
+from ledlib import adaptive, chapter, plots
 
-torch.set_num_threads(1)
-cache = cache_dir or None
-dev = resolve_device(device)
+ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)
 SYSTEMS = ("FHN", "KS", "AD1D")
 
 # %% [markdown]
@@ -82,19 +74,13 @@ SYSTEMS = ("FHN", "KS", "AD1D")
 # advection-diffusion.
 
 # %%
-studies = {name: adaptive.run_study(name, profile, cache=cache, seed=seed, device=device) for name in SYSTEMS}
+studies = {name: adaptive.run_study(name, profile, cache=ch.cache, seed=seed, device=device) for name in SYSTEMS}
 
 # %%
-rows = ["| system | schedule | error | speed-up S | macro utilisation |", "|---|---|---|---|---|"]
-for name, st in studies.items():
-    rows += [f"| {name} | fixed, rho = {'latent' if math.isinf(p.rho) else f'{p.rho:g}'} | {p.error:.3g} | "
-             f"{p.S:.3g} | {np.mean(p.result.phases == 'macro'):.2f} |" for p in st.fixed]
-    rows += [f"| {name} | adaptive, threshold {p.criterion.spread_threshold:g} | {p.error:.3g} | {p.S:.3g} | "
-             f"{p.macro_utilisation:.2f} |" for p in st.adaptive]
-Markdown("\n".join(rows))
+Markdown(adaptive.study_table(studies))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Error against speed-up of the fixed schedule over rho (circles) and of the adaptive criterion over its threshold (squares), per system; lines join each schedule's Pareto-optimal points. Up and to the left is better.", "name": "fig-adaptive-pareto"}}
-adaptive_plots.adaptive_pareto(studies);
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Adaptive LED (not a paper figure): error against speed-up of the fixed schedule over rho (circles) and of the adaptive criterion over its threshold (squares), per system; lines join each schedule's Pareto-optimal points. Up and to the left is better.", "name": "fig-adaptive-pareto"}}
+plots.adaptive_pareto(studies);
 
 # %% [markdown]
 # The scorecard reports the adaptive criterion at the threshold 0.1: its macro
@@ -103,13 +89,10 @@ adaptive_plots.adaptive_pareto(studies);
 # and log speed-up; not a number where that error lies outside the fixed sweep's range).
 
 # %%
-for name, st in studies.items():
+for st in studies.values():
     for claim, value in st.scorecard().items():
-        scorecard.record(results_dir, claim, float(value), profile=profile, device=str(dev),
-                         note=f"threshold {st.settings.report_threshold:g}, K={st.settings.K}, "
-                              f"n_compare={st.settings.n_compare}, n_micro={st.settings.n_micro}")
-Markdown("\n".join(["| key | value |", "|---|---|"]
-                   + [f"| {k} | {v:.3g} |" for st in studies.values() for k, v in st.scorecard().items()]))
+        ch.record(claim, float(value), note=st.note)
+Markdown("\n".join(["| key | value |", "|---|---|"] + [f"| {k} | {v:.3g} |" for k, v in ch.recorded.items()]))
 
 # %% [markdown]
 # ## Does the spread predict the error?
@@ -119,11 +102,11 @@ Markdown("\n".join(["| key | value |", "|---|---|"]
 # the error the forecast actually made there (the latent distance to the encoded true
 # state, in the same units), and the means in bins of equal count.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Calibration: the ensemble's spread against the realised latent error at every step of a latent forecast, per system; red, the means in bins of equal count (bars: 10-90 % of the errors in the bin); dashed, error = spread.", "name": "fig-adaptive-calibration"}}
-adaptive_plots.adaptive_calibration(studies);
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Adaptive LED (not a paper figure): calibration, the ensemble's spread against the realised latent error at every step of a latent forecast, per system; red, the means in bins of equal count (bars: 10-90 % of the errors in the bin); dashed, error = spread.", "name": "fig-adaptive-calibration"}}
+plots.adaptive_calibration(studies);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "One adaptive forecast of Kuramoto-Sivashinsky at the reported threshold: macro phases shaded, the spread the criterion read, and the comparison errors at the end of the warm-up and of each micro block.", "name": "fig-adaptive-switching"}}
-adaptive_plots.adaptive_switching(studies["KS"].report.result);
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Adaptive LED (not a paper figure): one adaptive forecast of Kuramoto-Sivashinsky at the reported threshold: macro phases shaded, the spread the criterion read, and the comparison errors at the end of the warm-up and of each micro block.", "name": "fig-adaptive-switching"}}
+plots.adaptive_switching(studies["KS"].report.result);
 
 # %% [markdown]
 # ## When switching by need helps, and when it does not

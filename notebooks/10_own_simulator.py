@@ -44,9 +44,8 @@ import tempfile
 
 import numpy as np
 
-from ledlib import chapter, configs, data, forecast, metrics, systems, train
+from ledlib import chapter, configs, data, forecast, metrics, plots, systems, train
 from ledlib.nn import LED
-from ledlib.plots.own_simulator import own_forecast
 
 ch = chapter.setup(profile, device, results_dir=results_dir, cache_dir=cache_dir)
 SIZES = {"quick": dict(n_traj=16, n_samples=400, template="quick", T_f=100.0, n_runs=32),
@@ -151,7 +150,7 @@ for name, res in runs.items():
           f"fraction of time in the right well {np.mean(b[..., 0] > 0):.2f}")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The tutorial's own simulator (not a paper figure): (a) the position x of one run from the first test initial condition after the warm-up, for the micro solver, latent LED and multiscale LED (rho = 4 and 1); (b) the marginal density of x over every run and time.", "name": "fig-own-forecast"}}
-own_forecast(t_rel, ref[0, 0], {k: v.states[0] for k, v in runs.items() if k != "solver"});
+plots.own_forecast(t_rel, ref[0, 0], {k: v.states[0] for k, v in runs.items() if k != "solver"});
 
 # %% [markdown]
 # ## 5. Speed-up, and a model file that travels

@@ -52,9 +52,9 @@ WRAP_STYLESHEET = "led-book.css"  # book/_ext/static: wraps output and code line
 # counter form without a total ("1234it [00:01, 987.6it/s]")
 PROGRESS = re.compile(r"\d+%\|[^|\n]*\|\s*\d+(?:\.\d+)?[kMG]?/\d+|\d+(?:it|epoch)s? \[\d+:\d+|\[\d+:\d+<\d+:\d+")
 CAPTION = re.compile(r"^Paper (Figure|Table)s? \d+")
-# the tutorial on a user's own simulator: its figures are not the paper's, and their
-# captions must say so instead of naming a paper figure
-NOT_PAPER_CHAPTERS = {"own_simulator"}
+# chapters beyond the paper (adaptive LED, the tutorial on a user's own simulator): their
+# figures are not the paper's, and their captions must say so instead of naming one
+NOT_PAPER_CHAPTERS = {"adaptive", "own_simulator"}
 NOT_PAPER_FIGURE = "(not a paper figure)"
 
 
@@ -415,9 +415,10 @@ def test_every_plot_function_returns_a_legible_figure():
     import numpy as np
 
     from ledlib import plots
-    from ledlib.plots import fhn, ks, particles, scorecard, systems, theory, tradeoffs
+    from ledlib.plots import adaptive, fhn, ks, own_simulator, particles, scorecard, systems, theory, tradeoffs
 
-    names = [n for m in (fhn, ks, particles, scorecard, systems, theory, tradeoffs) for n in m.__all__
+    names = [n for m in (fhn, ks, particles, scorecard, systems, theory, tradeoffs, adaptive, own_simulator)
+             for n in m.__all__
              if callable(getattr(m, n)) and not isinstance(getattr(m, n), type)]
     assert names and all(hasattr(getattr(plots, n), "__wrapped__") for n in names)
     # one of them end to end: a long latent series is shown as a window, legend colours are the curves'

@@ -12,6 +12,8 @@ from .fhn import *  # noqa: F401,F403
 from .particles import *  # noqa: F401,F403
 from .tradeoffs import *  # noqa: F401,F403
 from .scorecard import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
+from .own_simulator import *  # noqa: F401,F403
 from .style import COLUMN_PX, MIN_DPI, MIN_TEXT_PX, legible, rendered_text_px  # noqa: F401
 
 
@@ -30,9 +32,9 @@ def _shown_legible(fn):
 
 
 def _wrap_all():
-    from . import fhn, ks, particles, scorecard, systems, theory, tradeoffs
+    from . import adaptive, fhn, ks, own_simulator, particles, scorecard, systems, theory, tradeoffs
 
-    for mod in (systems, theory, ks, fhn, particles, tradeoffs, scorecard):
+    for mod in (systems, theory, ks, fhn, particles, tradeoffs, scorecard, adaptive, own_simulator):
         for name in mod.__all__:
             fn = getattr(mod, name)
             if callable(fn) and not isinstance(fn, type) and not hasattr(fn, "__wrapped__"):
