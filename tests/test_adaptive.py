@@ -25,12 +25,7 @@ from ledlib.nn import LED
 from test_forecast import MapSurrogate
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class PerfectEnsemble(MapSurrogate):

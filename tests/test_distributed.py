@@ -38,12 +38,8 @@ def client():
         yield c
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the workers (threads=1): same reductions, same bits
-    yield
-    torch.set_num_threads(n)
+# one torch thread, as the workers (threads=1): same reductions, same bits
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------------------------

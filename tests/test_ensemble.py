@@ -14,12 +14,7 @@ from ledlib.forecast import forecast
 from ledlib.nn import LED
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _led(name: str, seed: int, ae_from: LED | None = None) -> LED:

@@ -22,12 +22,7 @@ from ledlib.forecast import (MACRO, MICRO, ParticleMoments, ValueHistogram, fore
 from ledlib.nn import LED, LatentRNN
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------------------------

@@ -18,13 +18,7 @@ from ledlib.nn import (LED, FieldDecoder, FieldEncoder, LatentRNN, MixtureDensit
 from ledlib.train import train_autoencoder, train_rnn
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # the test machine is shared; one thread also keeps float sums reproducible
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------------------------

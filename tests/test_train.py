@@ -16,12 +16,7 @@ from ledlib.nn import LED, LatentRNN, build_autoencoder
 from ledlib.train import TrainingDivergedError, encode_trajectories, save_checkpoint, train_autoencoder, train_rnn
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class _Interrupt(Exception):
