@@ -208,11 +208,7 @@ class CustomSpec:
     def key(self) -> str:
         return self.digest[:16]
 
-    def split(self, name: str) -> SplitSpec:
-        d = dict(self.splits)
-        if name not in d:
-            raise ValueError(f"split must be one of {tuple(d)}, got {name!r}")
-        return d[name]
+    split = DatasetSpec.split
 
     def make_system(self) -> _systems.System:
         raise ValueError(f"this dataset ({self.system}) does not know how to rebuild its system: use the "
