@@ -46,7 +46,6 @@ import json
 import math
 import os
 import random
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -63,7 +62,7 @@ from .configs import LEDConfig, TrainConfig
 from .device import resolve_device
 from .nn.autoencoder import Autoencoder
 from .nn.layers import randn
-from .nn.led import LED, ModelFileError, atomic_write_bytes, sha256_file
+from .nn.led import LED, ModelFileError, atomic_write_bytes, sha256_file, temporary_beside
 from .nn.rnn import LatentRNN, detach_hidden
 
 __all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
@@ -187,9 +186,7 @@ def save_checkpoint(obj: dict, path: str | os.PathLike) -> None:
     blob = buf.getvalue()
     digest = hashlib.sha256(blob).hexdigest()
     ckdir = path.parent
-    ckdir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=ckdir, prefix=f".{path.name}.", suffix=".tmp")
-    try:
+    with temporary_beside(path, "the checkpoint ") as (fd, tmp):
         with os.fdopen(fd, "wb") as f:
             _write_checkpoint_bytes(f, blob)
             f.flush()
@@ -206,14 +203,6 @@ def save_checkpoint(obj: dict, path: str | os.PathLike) -> None:
         if path.name == "last.pt" and path.exists():
             os.replace(path, ckdir / "prev.pt")
         os.replace(tmp, path)
-    except OSError as err:  # e.g. a full disk: say which checkpoint could not be written
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise OSError(err.errno, f"cannot write the checkpoint {path}: {err.strerror or err}") from err
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _write_checkpoint_bytes(f, blob: bytes) -> None:  # a seam for the fault tests (a kill mid-write)

@@ -21,6 +21,7 @@ versions, training record, and the sha256 of the weights and of the JSON itself)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -392,26 +393,35 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: str | os.PathLike, blob: bytes) -> None:
-    """``blob`` to a temporary file in the same folder (fsynced, mode 0644), then renamed onto ``path``."""
-    path = Path(path)
+@contextlib.contextmanager
+def temporary_beside(path: Path, what: str = ""):
+    """A temporary file ``(fd, name)`` in ``path``'s folder for the body to write and rename
+    onto ``path``. Whatever fails, the temporary is removed; an OSError (e.g. a full disk)
+    comes back naming ``path`` (``what`` says what it is, e.g. "the checkpoint ")."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        yield fd, tmp
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OSError(err.errno, f"cannot write {what}{path}: {err.strerror or err}") from err
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, blob: bytes) -> None:
+    """``blob`` to a temporary file in the same folder (fsynced, mode 0644), then renamed onto ``path``."""
+    path = Path(path)
+    with temporary_beside(path) as (fd, tmp):
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; caches and shipped models are shared
         os.replace(tmp, path)
-    except OSError as err:  # e.g. a full disk: say which file could not be written
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise OSError(err.errno, f"cannot write {path}: {err.strerror or err}") from err
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _sidecar_digest(info: dict) -> str:
