@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ledlib import configs, data, systems, train
+from ledlib import configs, systems, train
 from ledlib.ensemble import LatentEnsemble, fit_ensemble, latent_spread
 from ledlib.forecast import forecast
 from ledlib.nn import LED
@@ -161,19 +161,6 @@ def test_bad_ensembles_raise(members):
         fit_ensemble(members[0], None, K=1)
     with pytest.raises(ValueError, match="hidden"):
         LatentEnsemble(members).step(torch.zeros(1, members[0].d_z), hidden=("not", "ensemble"))
-
-
-@pytest.fixture
-def tiny_ks(tmp_path):
-    s = data.spec("KS", "quick")
-    s = s.with_(splits=tuple((n, dataclasses.replace(sp, n_samples=40)) for n, sp in s.splits), transient=5.0)
-    ds = data.load(s, cache=tmp_path, progress=False)
-    cfg = configs.get("KS", "quick")
-    short = {"max_epochs": 2}
-    cfg = dataclasses.replace(cfg, ae_train=dataclasses.replace(cfg.ae_train, **short),
-                              rnn_train=dataclasses.replace(cfg.rnn_train, bptt=5, hidden_propagation_length=10,
-                                                            **short))
-    return ds, cfg
 
 
 def test_fit_ensemble_trains_members_from_seeds_and_caches_them(tmp_path, tiny_ks):

@@ -6,20 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ledlib import configs, data, train
-
-
-@pytest.fixture
-def tiny_ks(tmp_path):
-    s = data.spec("KS", "quick")
-    s = s.with_(splits=tuple((n, dataclasses.replace(sp, n_samples=40)) for n, sp in s.splits), transient=5.0)
-    ds = data.load(s, cache=tmp_path, progress=False)
-    cfg = configs.get("KS", "quick")
-    short = {"max_epochs": 2}
-    cfg = dataclasses.replace(cfg, ae_train=dataclasses.replace(cfg.ae_train, **short),
-                              rnn_train=dataclasses.replace(cfg.rnn_train, bptt=5, hidden_propagation_length=10,
-                                                            **short))
-    return ds, cfg
+from ledlib import data, train
 
 
 def test_fit_led_trains_once_then_loads_the_same_model(tmp_path, tiny_ks):
