@@ -14,7 +14,8 @@ from .tradeoffs import *  # noqa: F401,F403
 from .scorecard import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .own_simulator import *  # noqa: F401,F403
-from .style import COLUMN_PX, MIN_DPI, MIN_TEXT_PX, legible, rendered_text_px  # noqa: F401
+from .style import (COLUMN_PX, MAX_PANELS_PER_ROW, MIN_DPI, MIN_TEXT_PX, PAGE_WIDTH_IN, PAPER_STYLE,  # noqa: F401
+                    block_means, layout_report, legible, panel_grid, paper_line, paper_value, rendered_text_px)
 
 
 def _shown_legible(fn):

@@ -20,6 +20,7 @@ __all__ = [
 
 TRUE = "0.2"  # ground truth in every plot
 LATENT_WINDOW_POINTS = 400  # a latent series longer than this shows its first 400 steps
+ERROR_POINTS = 400  # an error series longer than this is drawn as block means (about one a px)
 MICRO_SHADE = "0.88"  # background where the micro solver runs
 
 
@@ -45,28 +46,38 @@ def _shade_micro(ax, t, phases):
 
 
 def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
-    """One LED forecast per row against a true run (Figures 16, 18, 21, 27).
+    """One LED forecast per block of two rows against a true run (Figures 16, 18, 21, 27).
 
     ``runs``: label -> dict with ``t (T,)`` (time after the warm-up), ``z_pred (T, d_z)``,
     optional ``z_true (T, d_z)`` (the true run encoded), ``wd (T,)`` and optional ``l1 (T,)``
     (distance between the predicted and true particle distributions), ``m1_err``, ``m2_err``
     (absolute errors of the mean and variance of the positions) and optional ``phases``
-    (``"macro"``/``"micro"`` per step; micro steps are shaded). Columns: (a) the first
-    ``n_latent`` latent components, (b) WD (and L1-NHD) of the positions, (c) |M1 error|,
-    (d) |M2 error|.
+    (``"macro"``/``"micro"`` per step; micro steps are shaded). Panels, two a row: (a) the
+    first ``n_latent`` latent components, (b) WD (and L1-NHD) of the positions, (c) |M1
+    error|, (d) |M2 error|. A latent series longer than :data:`LATENT_WINDOW_POINTS` shows
+    its first steps (said in the title); error series longer than :data:`ERROR_POINTS` are
+    drawn as block means (said in the x label).
     """
     if not runs:
         raise ValueError("runs must hold at least one forecast")
+    if not (isinstance(n_latent, int) and n_latent >= 1):
+        raise ValueError(f"n_latent must be a positive integer, got {n_latent!r}")
+    from matplotlib.lines import Line2D
+
+    from .style import PAGE_WIDTH_IN, block_means
+
     n = len(runs)
-    fig, axes = plt.subplots(n, 4, figsize=(12, 2.6 * n + 0.3), layout="constrained", squeeze=False)
-    window = None
-    for r, (label, d) in enumerate(runs.items()):
+    # four panels in one row leave each ~140 px at the page's width: two rows of two per run
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 5.2 * n + 0.2), layout="constrained")
+    subs = np.atleast_1d(fig.subfigures(n, 1))
+    for sub, (label, d) in zip(subs, runs.items()):
         t = np.asarray(d["t"], dtype=float)
-        ax = axes[r]
+        axes = sub.subplots(2, 2, sharex=False)
+        ax = axes.ravel()
         z = np.asarray(d["z_pred"]).reshape(len(t), -1)
         # a latent state oscillating over a long horizon draws as a solid block: show a window
         # of its start, long enough to see the oscillation (the error panels keep the horizon)
-        keep = slice(None)
+        keep, window = slice(None), None
         if len(t) > LATENT_WINDOW_POINTS:
             keep = slice(0, LATENT_WINDOW_POINTS)
             window = t[LATENT_WINDOW_POINTS - 1] - t[0]
@@ -75,36 +86,39 @@ def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
             if d.get("z_true") is not None:
                 zt = np.asarray(d["z_true"]).reshape(len(t), -1)
                 ax[0].plot(t[keep], zt[keep, c], color=f"C{c}", lw=0.8, ls=":")
-        ax[0].set_ylabel(f"{label}: latent state")  # the row's variant, in the label (no overlap)
-        ax[1].plot(t, d["wd"], color="C3", lw=0.9, label="WD")
-        if d.get("l1") is not None:
-            ax[1].plot(t, d["l1"], color="C4", lw=0.9, label="L1-NHD")
-        ax[1].set_yscale("log")
+        ax[0].set_ylabel("latent state")
+        k = 1
+        for a, key, colour, name in ((ax[1], "wd", "C3", "WD"), (ax[1], "l1", "C4", "L1-NHD"),
+                                     (ax[2], "m1_err", "C0", None), (ax[3], "m2_err", "C2", None)):
+            if d.get(key) is None:
+                continue
+            tm, ym, k = block_means(t, d[key], ERROR_POINTS)
+            a.plot(tm, ym, color=colour, lw=0.9, label=name)
         ax[1].set_ylabel("distribution error")
-        ax[2].plot(t, d["m1_err"], color="C0", lw=0.9)
         ax[2].set_ylabel("|M1 error| (mean)")
-        ax[3].plot(t, d["m2_err"], color="C2", lw=0.9)
         ax[3].set_ylabel("|M2 error| (variance)")
         for a in ax:
             _shade_micro(a, t, d.get("phases"))
             a.set_xlim(t[0], t[-1])
+        for a in ax[1:]:
+            a.set_yscale("log")
+            a.set_xlabel("t after the warm-up" + (f" (means over {k} steps)" if k > 1 else ""))
+        ax[0].set_xlabel("t after the warm-up")
         if window is not None:
             ax[0].set_xlim(t[0], t[0] + window)
-        for a in ax[2:]:
-            a.set_yscale("log")
-    for a in axes[-1]:
-        a.set_xlabel("t after the warm-up")
-    from matplotlib.lines import Line2D
-
-    # the legend shows the curves' own colour (the first component's), solid LED, dotted truth
-    style = [Line2D([], [], color="C0", lw=0.9, label="LED"),
-             Line2D([], [], color="C0", lw=0.8, ls=":", label="true run, encoded")]
-    axes[0, 0].legend(handles=style, fontsize=7, loc="best")
-    axes[0, 1].legend(fontsize=7, loc="best")
-    for a, tag in zip(axes[0], "abcd"):
-        a.set_title(f"({tag})", fontsize=9, loc="left")
-    if window is not None:
-        axes[0, 0].set_title(f"(a) first {window:g} time units", fontsize=9, loc="left")
+        # the legend shows the curves' own colour (the first component's), solid LED, dotted truth
+        style = [Line2D([], [], color="C0", lw=0.9, label="LED")]
+        if d.get("z_true") is not None:
+            style.append(Line2D([], [], color="C0", lw=0.8, ls=":", label="true run, encoded"))
+        ax[0].legend(handles=style, fontsize=8, loc="best")
+        ax[1].legend(fontsize=8, loc="best")
+        titles = ["(a) latent state" + (f", first {window:g} time units" if window is not None else ""),
+                  "(b) WD" + (" and L1-NHD" if d.get("l1") is not None else "") + " of the positions",
+                  "(c) error of the mean M1", "(d) error of the variance M2"]
+        for a, title in zip(ax, titles):
+            a.set_title(title, fontsize=9, loc="left")
+        micro = d.get("phases") is not None and (np.asarray(d["phases"]) == "micro").any()
+        sub.suptitle(f"LED, {label}" + (" (micro-solver steps shaded)" if micro else ""), fontsize=10)
     return fig
 
 
@@ -229,42 +243,78 @@ def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict |
     return fig
 
 
-def _scatter3(ax, cfg, color, s=2, alpha=0.6, max_points=400, L=1.0):
+ZOOM_BELOW = 0.1  # a cloud smaller than this fraction of the box gets its own limits
+
+
+def _zoom(cfgs, L: float):
+    """Limits for a 3-D panel: the box ``[-L/2, L/2]`` per axis, or, when every cloud in
+    ``cfgs`` fits in a cube of side ``ZOOM_BELOW * L`` (a point release at t = 0 is one dot
+    in the box), a cube around them (side at least ``0.02 L``): ``(lo (3,), side, zoomed)``."""
+    pts = np.concatenate([np.asarray(c, dtype=float).reshape(-1, 3) for c in cfgs])
+    if not len(pts):
+        return np.full(3, -L / 2), float(L), False
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    spread = float((hi - lo).max())
+    if spread >= ZOOM_BELOW * L:
+        return np.full(3, -L / 2), float(L), False
+    side = max(1.4 * spread, 0.02 * L)
+    return 0.5 * (lo + hi) - side / 2, side, True
+
+
+def _scatter3(ax, cfg, color, s=2, alpha=0.6, max_points=400, L=1.0, limits=None):
+    """Particles of ``cfg (N, 3)`` with labelled x, y, z axes; ``limits`` ``(lo, side)`` from
+    :func:`_zoom`, else the domain's box."""
     cfg = np.asarray(cfg)[:max_points]
     ax.scatter(cfg[:, 0], cfg[:, 1], cfg[:, 2], s=s, color=color, alpha=alpha, depthshade=False)
-    # the domain's box with its axes, so a cloud's size and place can be read
-    ticks = [-L / 2, L / 2]
-    for setlim, setticks in ((ax.set_xlim, ax.set_xticks), (ax.set_ylim, ax.set_yticks), (ax.set_zlim, ax.set_zticks)):
-        setlim(-L / 2, L / 2)
-        setticks(ticks, [f"{v:g}" for v in ticks])
-    ax.set_xlabel("x", labelpad=-8)
-    ax.set_ylabel("y", labelpad=-8)
-    ax.set_zlabel("z", labelpad=-8)
-    ax.tick_params(pad=-3)
-    spread = float(np.ptp(cfg, axis=0).max()) if len(cfg) else 0.0
-    if len(cfg) > 1 and spread < 1e-3 * L:  # e.g. t = 0 of a point release: one dot is the truth
-        ax.text2D(0.5, 0.88, f"all {len(cfg)} at one point", transform=ax.transAxes, ha="center", fontsize=8)
+    lo, side = limits if limits is not None else (np.full(3, -L / 2), float(L))
+    # the box's (or the zoomed cube's) ends and centre as ticks, so a cloud's size and place can
+    # be read; y and z leave out their lower end, which meets x's upper and y's upper end
+    for i, (setlim, setticks) in enumerate(((ax.set_xlim, ax.set_xticks), (ax.set_ylim, ax.set_yticks),
+                                            (ax.set_zlim, ax.set_zticks))):
+        a, b = float(lo[i]), float(lo[i] + side)
+        setlim(a, b)
+        ticks = [a, (a + b) / 2, b] if i == 0 else [(a + b) / 2, b]
+        setticks(ticks, [f"{v:.2g}" if abs(v) > 1e-12 * side else "0" for v in ticks])
+    ax.set_xlabel("x", labelpad=1)
+    ax.set_ylabel("y", labelpad=1)
+    ax.set_zlabel("z", labelpad=-1)
+    ax.tick_params(pad=-2)
+    ax.set_box_aspect(None, zoom=0.85)  # room for the z label inside the panel
+
+
+def _zoom_note(side, zoomed, n_points, spread_zero, L):
+    """The title's line for a zoomed panel (empty if not zoomed)."""
+    if not zoomed:
+        return ""
+    return f"\nzoomed {L / side:.3g}x" + (f": all {n_points} at one point" if spread_zero else "")
 
 
 def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_points: int = 400) -> Figure:
     """Figures 24, 28 (3E–F): 3-D particle configurations at a few times after the warm-up,
-    one row per LED variant (colour) over the true run (grey).
+    one row per LED variant (colour) over the true run (grey). A time at which every cloud
+    is small (t = 0 of a point release) gets its own limits, stated in its title.
 
     ``truth (k, N, 3)`` and ``preds[label] (k, N, 3)`` at ``times (k,)``.
     """
+    from .style import PAGE_WIDTH_IN
+
     truth = np.asarray(truth)
     k = len(times)
     if truth.shape[0] != k:
         raise ValueError(f"truth must hold one configuration per time ({k}), got {truth.shape[0]}")
     ncol = k if k <= 3 else (2 if k == 4 else 3)  # more times wrap: 3-D panels stay large enough to read
     per = -(-k // ncol)  # rows per variant
-    fig = plt.figure(figsize=(3.0 * ncol, 3.0 * per * len(preds) + 0.2), layout="constrained")
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN / ncol * per * len(preds) + 0.3), layout="constrained")
     for r, (label, cfgs) in enumerate(preds.items()):
         for c, t in enumerate(times):
             ax = fig.add_subplot(per * len(preds), ncol, r * per * ncol + c + 1, projection="3d")
-            _scatter3(ax, truth[c], TRUE, s=1, alpha=0.35, max_points=max_points, L=L)
-            _scatter3(ax, np.asarray(cfgs)[c], f"C{r + 1}", s=2, alpha=0.7, max_points=max_points, L=L)
-            ax.set_title(f"{label}, t = {t:g}", fontsize=8)
+            pred = np.asarray(cfgs)[c]
+            lo, side, zoomed = _zoom([truth[c][:max_points], pred[:max_points]], L)
+            _scatter3(ax, truth[c], TRUE, s=1, alpha=0.35, max_points=max_points, L=L, limits=(lo, side))
+            _scatter3(ax, pred, f"C{r + 1}", s=2, alpha=0.7, max_points=max_points, L=L, limits=(lo, side))
+            both = np.concatenate([truth[c][:max_points], pred[:max_points]])
+            note = _zoom_note(side, zoomed, len(both), float(np.ptp(both, axis=0).max()) < 1e-12, L)
+            ax.set_title(f"{label}, t = {t:g}{note}", fontsize=9)
     return fig
 
 

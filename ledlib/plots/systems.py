@@ -92,19 +92,26 @@ def particle_density_1d(positions, t, L: float = 1.0, bins: int = 40) -> Figure:
 
 def particle_snapshots_3d(snapshots, times, L: float = 1.0, max_points: int = 400) -> Figure:
     """3-D particle configurations at a few times (cf. the paper's Figure 24), at most three
-    panels a row (more wrap), each with the domain's axes."""
-    from .particles import _scatter3
+    panels a row (more wrap), each with labelled x, y, z axes; a cloud smaller than a tenth of
+    the box (t = 0 of a point release: one dot) gets its own limits, stated in its title."""
+    from .particles import _scatter3, _zoom, _zoom_note
+    from .style import PAGE_WIDTH_IN
 
     snapshots = np.asarray(snapshots)
     k = len(snapshots)
+    if len(times) != k:
+        raise ValueError(f"times must hold one time per snapshot ({k}), got {len(times)}")
     ncol = k if k <= 3 else (2 if k == 4 else 3)
     nrow = -(-k // ncol)
-    fig = plt.figure(figsize=(3.0 * ncol, 3.0 * nrow + 0.2), layout="constrained")
+    width = min(PAGE_WIDTH_IN, 3.4 * ncol)
+    fig = plt.figure(figsize=(width, width / ncol * nrow + 0.3), layout="constrained")
     for i, (cfg, t) in enumerate(zip(snapshots, times)):
         ax = fig.add_subplot(nrow, ncol, i + 1, projection="3d")
         cfg = cfg[:max_points]
-        _scatter3(ax, cfg, "C0", s=2, alpha=0.8, max_points=max_points, L=L)
-        ax.set_title(f"t = {t:g}", fontsize=9)
+        lo, side, zoomed = _zoom([cfg], L)
+        _scatter3(ax, cfg, "C0", s=2, alpha=0.8, max_points=max_points, L=L, limits=(lo, side))
+        note = _zoom_note(side, zoomed, len(cfg), float(np.ptp(cfg, axis=0).max()) < 1e-12, L)
+        ax.set_title(f"t = {t:g}{note}", fontsize=9)
     return fig
 
 
