@@ -149,7 +149,7 @@ def cases() -> dict:
                                                                  _moment_errors(["x"])["x"], smooth=5)
     speed = {"latent": 300.0, "ρ = 1": 2.0, "ρ = 5": 5.0, "ρ = 9": 8.0}
     rho = {"latent": math.inf, "ρ = 1": 1.0, "ρ = 5": 5.0, "ρ = 9": 9.0}
-    C["moment_error_summary"] = lambda: plots.moment_error_summary(_summary(labels), speed, rho)
+    C["moment_error_summary"] = lambda: plots.moment_error_summary(_summary(labels), speed, rho, system="AD1")
     C["particle_snapshots_compare"] = lambda: plots.particle_snapshots_compare(
         [0.0, 500.0, 875.0], snaps[:3], {"latent": snaps[1:], "ρ = 5": snaps[:3]})
     zp = g.standard_normal((2000, 3))

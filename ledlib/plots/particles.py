@@ -13,6 +13,8 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from .style import PAGE_WIDTH_IN, paper_line, paper_value
+
 __all__ = [
     "particle_forecast", "latent_return_map", "moment_error_curves", "moment_error_summary",
     "particle_snapshots_compare", "latent_pca_density", "metastable_states", "peclet_study", "variant_label",
@@ -64,7 +66,7 @@ def particle_forecast(runs: dict, *, n_latent: int = 3) -> Figure:
         raise ValueError(f"n_latent must be a positive integer, got {n_latent!r}")
     from matplotlib.lines import Line2D
 
-    from .style import PAGE_WIDTH_IN, block_means
+    from .style import block_means
 
     n = len(runs)
     # four panels in one row leave each ~140 px at the page's width: two rows of two per run
@@ -130,7 +132,7 @@ def latent_return_map(z, x_true, x_pred, L: float = 1.0, bins: int = 60, z_true=
     z = np.asarray(z, dtype=float).ravel()
     if z.size < 3:
         raise ValueError(f"z must hold at least 3 latent states, got {z.size}")
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.4), layout="constrained")
     H, xe, ye = np.histogram2d(z[:-1], z[1:], bins=bins)
     mesh = a.pcolormesh(xe, ye, np.ma.masked_equal(H.T, 0), norm=LogNorm(), cmap="viridis", rasterized=True)
     fig.colorbar(mesh, ax=a, label="number of steps")
@@ -171,7 +173,7 @@ def moment_error_curves(times, errors: dict, floor: dict | None = None, *, smoot
         k = np.ones(smooth) / smooth
         return t[smooth // 2: smooth // 2 + y.size - smooth + 1], np.convolve(y, k, mode="valid")
 
-    fig, axes = plt.subplots(2, 2, figsize=(10, 5.4), layout="constrained", sharex=True)
+    fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH_IN, 5.6), layout="constrained", sharex=True)
     for c, mom in enumerate(("M1", "M2")):
         for r, (key, name) in enumerate((("wd", "WD"), ("l1", "L1-NHD"))):
             ax = axes[r, c]
@@ -184,30 +186,35 @@ def moment_error_curves(times, errors: dict, floor: dict | None = None, *, smoot
             ax.set_title(f"({'ab'[c] if r == 0 else 'cd'[c]}) {name}, distribution of {mom} over runs", fontsize=9,
                          loc="left")
     for ax in axes[1]:
-        ax.set_xlabel("t after the warm-up")
-    axes[0, 0].legend(fontsize=7, ncol=2)
+        ax.set_xlabel("t after the warm-up" + (f" (moving mean over {smooth} points)" if smooth > 1 else ""))
+    axes[0, 0].legend(fontsize=8, ncol=2)
     return fig
 
 
-def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict | None = None) -> Figure:
+def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict | None = None, *,
+                         system: str | None = None) -> Figure:
     """Figures 20, 26 (3C–D, 3H): time-averaged errors per LED variant as bars, the
     truth-against-truth floor as a line, and the speed-up against rho.
 
     ``summary``: label -> ``{"M1": {"wd", "l1"}, "M2": {...}}`` (numbers), with the key
     ``"floor"`` for the floor; ``speedup``: label -> S; ``rho``: label -> rho (``inf`` for
-    latent), the x position of each speed-up.
+    latent), the x position of each speed-up. ``system`` (``"AD1"``, ``"AD3"``): the paper's
+    latent speed-up of that system (the scorecard's ``<system>.speedup_latent``) is drawn
+    beside ours, labelled "paper".
     """
     labels = [k for k in summary if k != "floor"]
     floor = summary.get("floor")
-    n = 5 if speedup else 4
-    # two rows (the WD pair, then the L1 pair and the speed-up): five panels in one row are
-    # too narrow to read at the page's width
-    ncol = 3 if speedup else 2
-    fig, grid = plt.subplots(2, ncol, figsize=(3.2 * ncol + 0.4, 6.2), layout="constrained", squeeze=False)
-    order = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1]] + ([grid[1, 2]] if speedup else [])
-    if speedup:
-        grid[0, 2].set_axis_off()
-    axes = order
+    paper_S = None
+    if system is not None:
+        if not isinstance(system, str):
+            raise TypeError(f"system must be a claim prefix such as 'AD1' or 'AD3', got {type(system).__name__}")
+        paper_S = paper_value(f"{system}.speedup_latent")
+    # two bars a row (the WD pair, the L1 pair), the speed-up across the last row: five panels
+    # in one row are too narrow to read at the page's width
+    rows = 3 if speedup else 2
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 3.0 * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, 2)
+    axes = [fig.add_subplot(grid[r, c]) for r in range(2) for c in range(2)]
     x = np.arange(len(labels))
     panels = [("M1", "wd", "WD"), ("M2", "wd", "WD"), ("M1", "l1", "L1-NHD"), ("M2", "l1", "L1-NHD")]
     for ax, (mom, key, name), tag in zip(axes, panels, "abcd"):
@@ -215,22 +222,29 @@ def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict |
         ax.bar(x, vals, color=[f"C{i}" for i in range(len(labels))], width=0.7)
         if floor is not None:
             ax.axhline(floor[mom][key], color=TRUE, ls="--", lw=1, label="truth vs truth")
-        ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=8)
+        ax.set_xticks(x, labels, rotation=35 if len(labels) > 3 else 0, ha="right" if len(labels) > 3 else "center")
         if key == "wd":
             ax.set_yscale("log")
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(lo, hi * 3.0)  # head room for the legend above the bars
         else:
             ax.set_ylim(0, 2.05)  # L1-NHD lies in [0, 2]
         ax.set_title(f"({tag}) {name} of {mom}", fontsize=9, loc="left")
-    axes[0].legend(fontsize=7)
+    if floor is not None:
+        axes[0].legend(fontsize=8, loc="upper left")
     if speedup:
-        ax = axes[4]
+        ax = fig.add_subplot(grid[2, :])
         finite = {k: r for k, r in (rho or {}).items() if k in speedup and math.isfinite(r)}
         if finite:
             ks = sorted(finite, key=finite.get)
-            ax.plot([finite[k] for k in ks], [speedup[k] for k in ks], marker="o", color="C0", label="multiscale")
+            ax.plot([finite[k] for k in ks], [speedup[k] for k in ks], marker="o", color="C0", label="multiscale, ours")
         for k, s in speedup.items():
             if rho is None or not math.isfinite(rho.get(k, math.inf)):
-                ax.axhline(s, color="C3", ls=":", lw=1.2, label=f"{k}: S = {s:.3g}")
+                ax.axhline(s, color="C3", ls=":", lw=1.2, label=f"{k}, ours: S = {s:.3g}")
+        if paper_S is not None:
+            c = _claim(f"{system}.speedup_latent")
+            bound = "at least " if c.compare == "at_least" else "about "
+            paper_line(ax, paper_S, f"paper, latent: S {bound}{paper_S:g}")
         ax.set_xscale("log")
         ax.set_yscale("log")
         if finite:
@@ -238,9 +252,17 @@ def moment_error_summary(summary: dict, speedup: dict | None = None, rho: dict |
             ax.xaxis.set_minor_locator(plt.NullLocator())
         ax.set_xlabel("ρ = T_m / T_μ")
         ax.set_ylabel("speed-up S")
-        ax.set_title("(e) speed-up", fontsize=9, loc="left")
-        ax.legend(fontsize=7)
+        ax.set_title("(e) speed-up over the micro solver", fontsize=9, loc="left")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 10.0)  # head room for the legend
+        ax.legend(fontsize=8, loc="upper left", ncol=2)
     return fig
+
+
+def _claim(claim_id: str):
+    from .. import reproduction
+
+    return reproduction.claim(claim_id)
 
 
 ZOOM_BELOW = 0.1  # a cloud smaller than this fraction of the box gets its own limits
@@ -296,8 +318,6 @@ def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_po
 
     ``truth (k, N, 3)`` and ``preds[label] (k, N, 3)`` at ``times (k,)``.
     """
-    from .style import PAGE_WIDTH_IN
-
     truth = np.asarray(truth)
     k = len(times)
     if truth.shape[0] != k:
@@ -330,7 +350,7 @@ def latent_pca_density(z_pca, x_true, x_pred, L: float = 1.0, bins: int = 50) ->
     zp = np.asarray(z_pca, dtype=float)
     if zp.ndim != 2 or zp.shape[1] < 3:
         raise ValueError(f"z_pca must be (T, >= 3), got {zp.shape}")
-    fig, grid = plt.subplots(2, 2, figsize=(9.5, 6.6), layout="constrained")  # 2 x 2: legible at the page's width
+    fig, grid = plt.subplots(2, 2, figsize=(PAGE_WIDTH_IN, 6.4), layout="constrained")  # 2 x 2: legible at the page's width
     axes = grid.ravel()
     for ax, (i, j), tag in zip(axes, ((0, 1), (0, 2), (2, 1)), "abc"):
         mesh = _density(ax, zp[:, i], zp[:, j])
@@ -352,29 +372,39 @@ def latent_pca_density(z_pca, x_true, x_pred, L: float = 1.0, bins: int = 50) ->
     return fig
 
 
-def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: float = 1.0) -> Figure:
+def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: float = 1.0, *,
+                      paper_claim: str | None = "AD3.n_metastable_states") -> Figure:
     """Figures 4 and 23: spectral clusters of the latent PCA modes and the configuration the
     decoder produces at each cluster centre.
 
-    Top: (A) mode 2 against mode 1, coloured by density, the centres marked; (B) mode 2
-    against mode 3 coloured by cluster; (C) the leading eigenvalues of the affinity (the
-    eigengap chooses the number of clusters). Bottom: one decoded configuration ``configs
-    (k, N, 3)`` per cluster centre.
+    Top, two a row: (A) mode 2 against mode 1, coloured by density, the centres marked; (B)
+    mode 2 against mode 3 coloured by cluster; (C) the leading eigenvalues of the affinity
+    (the eigengap chooses the number of clusters; the paper's number, the scorecard's
+    ``paper_claim``, dashed beside ours). Bottom, three a row: one decoded configuration
+    ``configs (k, N, 3)`` per cluster centre.
     """
     zp = np.asarray(z_pca, dtype=float)
     labels = np.asarray(labels)
     centres = np.asarray(centres, dtype=float)
     k = centres.shape[0]
-    per_row = 5  # decoded clouds: at most five a row, so each 3-D panel stays readable
+    if len(configs) != k:
+        raise ValueError(f"configs must hold one configuration per cluster centre ({k}), got {len(configs)}")
+    paper_k = paper_value(paper_claim) if paper_claim else None
+    per_row = 3  # decoded clouds: three a row, so each 3-D panel is ~250 px wide on the page
     rows = -(-k // per_row)
-    fig = plt.figure(figsize=(12.0, 3.6 + 2.4 * rows), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[3.6, 2.4 * rows])
-    axes = top.subplots(1, 3 if eigenvalues is not None else 2)
+    n_top = 3 if eigenvalues is not None else 2
+    top_rows = -(-n_top // 2)
+    top_h, cloud_h = 3.0 * top_rows, PAGE_WIDTH_IN / per_row * rows
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, top_h + cloud_h + 0.3), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[top_h, cloud_h])
+    axes = np.atleast_1d(top.subplots(top_rows, 2)).ravel()
+    for ax in axes[n_top:]:
+        ax.set_axis_off()  # an empty slot of the two-a-row grid
     mesh = _density(axes[0], zp[:, 0], zp[:, 1])
     top.colorbar(mesh, ax=axes[0], label="number of steps")
     for c in range(k):
         axes[0].plot(*centres[c, :2], marker="X", ms=9, color=f"C{c % 10}", mec="k")
-        axes[0].annotate(str(c + 1), centres[c, :2], xytext=(5, 4), textcoords="offset points", fontsize=8)
+        axes[0].annotate(str(c + 1), centres[c, :2], xytext=(5, 4), textcoords="offset points", fontsize=9)
     axes[0].set_xlabel("PCA mode 1")
     axes[0].set_ylabel("PCA mode 2")
     axes[0].set_title("(A) density and cluster centres", fontsize=9, loc="left")
@@ -386,7 +416,10 @@ def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: floa
     if eigenvalues is not None:
         lam = np.asarray(eigenvalues, dtype=float)
         axes[2].plot(np.arange(1, lam.size + 1), lam, marker="o", color="0.3")
-        axes[2].axvline(k + 0.5, color="C3", ls=":", lw=1, label=f"largest gap: k = {k}")
+        axes[2].axvline(k + 0.5, color="C3", ls=":", lw=1.2, label=f"ours: largest gap, k = {k}")
+        if paper_k is not None:
+            paper_line(axes[2], paper_k + 0.5, f"paper: k = {paper_k:g}", vertical=True)
+        axes[2].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         axes[2].set_xlabel("index")
         axes[2].set_ylabel("eigenvalue of $D^{-1/2} A D^{-1/2}$")
         axes[2].legend(fontsize=8)
@@ -394,7 +427,7 @@ def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: floa
     for c in range(k):
         ax = bottom.add_subplot(rows, min(k, per_row), c + 1, projection="3d")
         _scatter3(ax, configs[c], f"C{c % 10}", s=2, alpha=0.7, L=L)
-        ax.set_title(f"cluster {c + 1}", fontsize=8)
+        ax.set_title(f"cluster {c + 1}", fontsize=9)
     return fig
 
 
@@ -407,15 +440,20 @@ def peclet_study(wd_m1: dict, wd_m2: dict, speedup: dict, floor_m1: dict | None 
     (``rho = inf`` for latent propagation, drawn at the right end).
     """
     pes = sorted(wd_m1)
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")
+    # (A) and (B) side by side, the speed-up across the row below: three in a row were ~200 px each
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 6.2), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
     x = np.arange(len(pes))
     for ax, wd, fl, name, tag in ((axes[0], wd_m1, floor_m1, "M1", "A"), (axes[1], wd_m2, floor_m2, "M2", "B")):
         ax.bar(x, [wd[p] for p in pes], color=[f"C{i}" for i in range(len(pes))], width=0.6)
         if fl:
             ax.scatter(x, [fl[p] for p in pes], marker="_", s=600, color=TRUE, label="truth vs truth", zorder=3)
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=8)
         ax.set_xticks(x, [f"Pe = {p:g}" for p in pes])
         ax.set_yscale("log")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 2.5)  # head room for the legend
         ax.set_ylabel(f"WD of {name} (time mean)")
         ax.set_title(f"({tag}) latent LED, {name}", fontsize=9, loc="left")
     ax = axes[2]
@@ -433,6 +471,6 @@ def peclet_study(wd_m1: dict, wd_m2: dict, speedup: dict, floor_m1: dict | None 
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_xlabel("ρ = T_m / T_μ")
     ax.set_ylabel("speed-up S")
-    ax.legend(fontsize=7)
-    ax.set_title("(C) speed-up", fontsize=9, loc="left")
+    ax.legend(fontsize=8)
+    ax.set_title("(C) speed-up over the micro solver", fontsize=9, loc="left")
     return fig
