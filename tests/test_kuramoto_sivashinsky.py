@@ -238,3 +238,45 @@ def test_grid_and_kassam_trefethen_case():
     u0 = np.cos(x / 16) * (1 + np.sin(x / 16))  # the Kassam–Trefethen initial condition
     u = ks.advance(u0, 0.0, 150.0)
     assert np.all(np.isfinite(u)) and 1.0 < np.max(np.abs(u)) < 5.0
+
+
+# 9. ---------------------------------------------------------------------------------
+def _benettin_reference(ks, t_total, t_renorm, n_traj, seed, transient, t_align, eps):
+    """The two-trajectory loop as the KS method ran it before it delegated to
+    ledlib.analysis.lyapunov_exponent: same draws, same steps, written out here."""
+    rng = np.random.default_rng(seed)
+    ref = ks.initial_conditions(n_traj, seed=rng, transient=transient)
+    delta = rng.standard_normal(ref.shape)
+    delta -= delta.mean(axis=-1, keepdims=True)
+    delta *= eps / np.sqrt(np.mean(delta**2, axis=-1, keepdims=True))
+    state = np.concatenate([ref, ref + delta])
+    k, n_renorm, n_align = round(t_renorm / ks.dt), round(t_total / t_renorm), round(t_align / t_renorm)
+    log_growth = np.zeros(n_traj)
+    for j in range(1, n_align + n_renorm + 1):
+        state = ks._advance_steps(state, 0.0, k, None)
+        sep = state[n_traj:] - state[:n_traj]
+        d = np.sqrt(np.mean(sep**2, axis=-1))
+        if j > n_align:
+            log_growth += np.log(d / eps)
+        state[n_traj:] = state[:n_traj] + sep * (eps / d)[:, None]
+    return log_growth / (n_renorm * t_renorm)
+
+
+@pytest.mark.parametrize("kw", [dict(t_total=40.0, t_renorm=1.0, n_traj=3, seed=0, transient=100.0, t_align=50.0,
+                                     eps=1e-7),
+                                dict(t_total=30.0, t_renorm=0.5, n_traj=2, seed=5, transient=20.0, t_align=10.0,
+                                     eps=1e-6)])
+def test_lyapunov_method_is_the_generic_estimator_with_the_same_numbers(kw):
+    # the method is a thin wrapper over analysis.lyapunov_exponent; same seed, same number
+    ks = KuramotoSivashinsky()
+    per = _benettin_reference(ks, **kw)
+    est = ks.lyapunov_exponent(t_total=kw["t_total"], t_renorm=kw["t_renorm"], n_trajectories=kw["n_traj"],
+                               seed=kw["seed"], transient=kw["transient"], t_align=kw["t_align"], eps=kw["eps"])
+    np.testing.assert_array_equal(est.per_trajectory, per)
+    assert est.exponent == float(per.mean())
+    assert est.stderr == pytest.approx(per.std(ddof=1) / np.sqrt(kw["n_traj"]), rel=1e-12)
+    assert est.t_total == kw["t_total"]
+    with pytest.raises(ValueError, match="t_align"):
+        ks.lyapunov_exponent(t_total=10.0, t_align=0.3)
+    with pytest.raises(ValueError, match="t_total"):
+        ks.lyapunov_exponent(t_total=10.5, t_renorm=1.0)
