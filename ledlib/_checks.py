@@ -160,3 +160,69 @@ def bins(value, name: str = "bins", *, edges_allowed: bool = False):
         return value
     allowed = "an integer in [1, %d]%s" % (MAX_BINS, " or a sequence of bin edges" if edges_allowed else "")
     raise TypeError(f"{name} must be {allowed}, got {value!r}")
+
+
+def flag(name: str, value) -> bool:
+    """``value`` as a bool: only ``True``/``False`` (or a NumPy bool) pass; ``"no"``, ``None``
+    or ``2`` would otherwise be read as a truth value silently."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def choice(name: str, value, allowed) -> str:
+    """``value`` if it is one of the strings ``allowed``, else a ``ValueError`` listing them."""
+    allowed = tuple(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def torch_generator(name: str, value):
+    """``None`` or a ``torch.Generator`` (what the samplers draw with)."""
+    if value is None:
+        return None
+    import torch
+
+    if not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be None or a torch.Generator, got {type(value).__name__}")
+    return value
+
+
+def real_array(name: str, value, *, finite: bool = True, min_size: int = 0) -> np.ndarray:
+    """``value`` as a float64 array: a string, ``None`` or objects are a ``TypeError`` naming
+    ``name`` (NumPy's conversion message never does); with ``finite`` NaN/inf are a
+    ``ValueError``; fewer than ``min_size`` numbers too."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a real numeric array, got {type(value).__name__}")
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a real numeric array: {err}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) \
+            or np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.size < min_size:
+        raise ValueError(f"{name} must hold at least {min_size} number(s), got shape {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite: it holds {bad} NaN or infinite value(s) of {arr.size}")
+    return arr
+
+
+def float_dtype(name: str, value, allowed=(np.float32, np.float64)) -> np.dtype:
+    """``value`` as one of the floating dtypes ``allowed``; ``None`` is refused (NumPy would
+    read it as float64 silently)."""
+    names = ", ".join(np.dtype(a).name for a in allowed)
+    if value is None:
+        raise TypeError(f"{name} must be a floating dtype ({names}), got None")
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a floating dtype ({names}), got {value!r}") from None
+    if dt not in tuple(np.dtype(a) for a in allowed):
+        raise TypeError(f"{name} must be a floating dtype ({names}), got {dt}")
+    return dt

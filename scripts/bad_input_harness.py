@@ -538,7 +538,7 @@ def more_entries(ledlib):
     add("forecast.Recording", lambda: (
         fc.Recording, dict(record_at="all", keep_states=True, keep_latents="recorded", observers=(),
                            dtype=np.float32),
-        dict(record_at=[0, -1, 1.5, "bogus", None, [NAN], True, 10**12], keep_states=flag,
+        dict(record_at=[0, -1, "bogus", None, [NAN], True, 10**12], keep_states=flag,
              keep_latents="choice", observers=[3, [3], None], dtype="dtype")))
     add("forecast.Recording.plan", lambda: (
         fc.Recording(record_at=2).plan, dict(n_steps=10, t_start=0.0, coarse_dt=0.25),

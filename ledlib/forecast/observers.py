@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
+from .._checks import flag
 from ..metrics import RunningHistogram
 
 __all__ = ["ParticleMoments", "ValueHistogram"]
@@ -20,6 +23,8 @@ class ParticleMoments:
 
     def __init__(self, average_dims: bool = False, dtype=np.float32):
         self.average_dims = bool(average_dims)
+        if dtype is None:  # np.dtype(None) would be float64, silently
+            raise TypeError("dtype must be a floating dtype (float16/32/64), got None")
         try:
             self.dtype = np.dtype(dtype)
         except TypeError as err:
@@ -67,10 +72,12 @@ class ValueHistogram:
     axis first (e.g. one coordinate of particle positions)."""
 
     def __init__(self, lo: float, hi: float, bins: int, per_time: bool = False, component: int | None = None):
-        self.lo, self.hi, self.bins = lo, hi, bins
-        self.per_time = bool(per_time)
-        self.component = component
         self.histogram = RunningHistogram(lo, hi, bins)
+        self.lo, self.hi, self.bins = lo, hi, bins
+        self.per_time = flag("per_time", per_time)
+        if component is not None and (isinstance(component, bool) or not isinstance(component, Integral)):
+            raise TypeError(f"component must be None or an integer index of the last axis, got {component!r}")
+        self.component = None if component is None else int(component)
         self.histograms: list[RunningHistogram] = []
         self.times: list[float] = []
 

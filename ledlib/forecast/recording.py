@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._checks import int_at_least as _int
-from .schedule import _GRID_TOL
+from .._checks import flag, int_at_least as _int, int_in, positive
+from .schedule import _GRID_TOL, MAX_STEPS, check_time_axis
 
 __all__ = ["Recording", "Recorder", "record_steps"]
 
@@ -34,8 +34,11 @@ def record_steps(record_at, n_steps: int, t_start: float, coarse_dt: float) -> n
         raise ValueError(f"record_at must be 'all', 'last', 'none', an integer k >= 1 or a sequence of "
                          f"times, got {record_at!r}")
     if isinstance(record_at, Integral) and not isinstance(record_at, bool):
-        k = _int("record_at", record_at)
+        k = int_in("record_at", record_at, 1, MAX_STEPS) if record_at >= 1 else _int("record_at", record_at)
         return np.arange(k, n_steps + 1, k)
+    if record_at is None or isinstance(record_at, (bool, bytes)):
+        raise ValueError(f"record_at must be 'all', 'last', 'none', an integer k >= 1 or a sequence of "
+                         f"times, got {record_at!r}")
     try:
         t = np.asarray(record_at, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -49,6 +52,19 @@ def record_steps(record_at, n_steps: int, t_start: float, coarse_dt: float) -> n
         raise ValueError(f"record_at times must lie on the forecast grid t_start + j*coarse_dt, "
                          f"j = 0..{n_steps} (t_start={t_start}, coarse_dt={coarse_dt})")
     return np.unique(j)
+
+
+def _is_times(record_at) -> bool:
+    """A sequence of absolute times (checked against the grid only once it is known)."""
+    if isinstance(record_at, (str, bytes, bool, Integral)) or record_at is None:
+        return False
+    try:
+        t = np.asarray(record_at, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if not np.all(np.isfinite(t)):
+        raise ValueError("record_at times must be finite")
+    return True
 
 
 @dataclass(frozen=True)
@@ -67,19 +83,33 @@ class Recording:
         if not isinstance(self.keep_latents, str) or self.keep_latents.lower() not in _KEEP_LATENTS:
             raise ValueError(f"keep_latents must be 'recorded', 'all' or 'none', got {self.keep_latents!r}")
         object.__setattr__(self, "keep_latents", self.keep_latents.lower())
-        dtype = np.dtype(self.dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        try:
+            dtype = None if self.dtype is None else np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
+        if dtype is None or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):  # (dtype == None is float64)
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         object.__setattr__(self, "dtype", dtype)
-        observers = tuple(self.observers)
+        # the form of record_at is checked here, its times against a forecast's grid in plan()
+        record_steps(self.record_at, 1, 0.0, 1.0) if not _is_times(self.record_at) else None
+        if callable(self.observers) or isinstance(self.observers, (str, bytes)):
+            raise TypeError(f"observers must be a sequence of callables f(t, states), got {self.observers!r}")
+        try:
+            observers = tuple(self.observers)
+        except TypeError:
+            raise TypeError(f"observers must be a sequence of callables f(t, states), "
+                            f"got {self.observers!r}") from None
         for i, f in enumerate(observers):
             if not callable(f):
                 raise TypeError(f"observers[{i}] must be callable as f(t, states), got {type(f).__name__}")
         object.__setattr__(self, "observers", observers)
-        object.__setattr__(self, "keep_states", bool(self.keep_states))
+        object.__setattr__(self, "keep_states", flag("keep_states", self.keep_states))
 
     def plan(self, n_steps: int, t_start: float, coarse_dt: float) -> tuple[np.ndarray, np.ndarray]:
         """``(state steps, latent steps)``: the indices ``j`` in 0..n_steps recorded."""
+        n_steps = int_in("n_steps", n_steps, 0, MAX_STEPS)
+        coarse_dt = positive("coarse_dt", coarse_dt)
+        t_start = check_time_axis(t_start, n_steps, coarse_dt, name="t_start")
         rec = record_steps(self.record_at, n_steps, t_start, coarse_dt)
         if self.keep_latents == "all":
             lat = np.arange(n_steps + 1)

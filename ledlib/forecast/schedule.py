@@ -36,6 +36,7 @@ from numbers import Integral
 import numpy as np
 
 from .._checks import finite_real as _real
+from .._checks import positive as _positive
 
 __all__ = ["MACRO", "MICRO", "Schedule", "phase_schedule", "MAX_STEPS"]
 
@@ -139,7 +140,7 @@ class Schedule:
         """The schedule of :func:`~ledlib.forecast.forecast`'s arguments: all whole multiples of
         ``coarse_dt``; ``T_mu = 0`` is latent propagation (``T_m`` ignored), ``T_m`` must be
         given when ``T_mu > 0``."""
-        coarse_dt = float(coarse_dt)
+        coarse_dt = float(_positive("coarse_dt", coarse_dt))
         n_steps = n_coarse("horizon", horizon, coarse_dt, lo=1)
         n_warm = n_coarse("T_warm", T_warm, coarse_dt, lo=1)
         n_mu = n_coarse("T_mu", T_mu, coarse_dt, lo=0)
