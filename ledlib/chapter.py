@@ -302,6 +302,28 @@ def fit_fhn_variant(base, d_z: int, variational: bool, noise: float, *, dataset,
                          progress=False)
 
 
+def fit_line(name: str, fitted) -> str:
+    """One line on a trained LED (:class:`ledlib.train.FittedLED`) or FHN variant
+    (:class:`ledlib.paper.fhn.VariantFit`): each stage's epochs (stopped early or at the
+    limit), best validation loss and wall time; for a variant, the RNN seed picked and every
+    seed's validation forecast MNAD."""
+    for stage in ("ae", "rnn"):
+        if not isinstance(getattr(fitted, stage, None), dict):
+            raise TypeError(f"fitted must carry the training records .ae and .rnn (dicts), got {type(fitted).__name__}")
+
+    def stage(label, rec):
+        stop = "stopped early" if rec["stopped_early"] else "epoch limit"
+        return (f"{label} {rec['epochs_run']} epochs ({stop}), best val loss {rec['best_val_loss']:.2e} "
+                f"({rec['wall_time_s']:.0f} s)")
+
+    line = f"{name}: {stage('AE', fitted.ae)}; {stage('RNN', fitted.rnn)}"
+    scores = getattr(fitted, "val_mnad", None)
+    if scores:
+        line += (f"; RNN seed {fitted.rnn_seed} picked (validation forecast MNAD "
+                 + ", ".join(f"seed {s}: {v:.2g}" for s, v in sorted(scores.items())) + ")")
+    return line + (" [cached]" if getattr(fitted, "from_cache", False) else "")
+
+
 def forecast_split(model, system, split, T_warm: int, *, traj=None, seed: int = 0):
     """LED's forecast of a split's trajectories from their first sample to their end after a
     warm-up of ``T_warm`` samples (``T_warm`` coarse steps of ``system.coarse_dt``). ``traj``: ``None`` (all), a slice of the

@@ -210,3 +210,20 @@ def test_single_forecasts_share_the_warm_up_and_the_truth_is_the_solver(rotation
         want = np.array([c * ms[5, 0] + s_ * ms[5, 1], -s_ * ms[5, 0] + c * ms[5, 1]])
         np.testing.assert_allclose(ms[5 + j], want, atol=1e-5)
     assert not np.allclose(runs["latent"].states[0, 0], truth.states[0, 0], atol=1e-3)  # LED is not the solver
+
+
+def test_fit_line_names_each_stage_and_the_picked_rnn_seed():
+    from types import SimpleNamespace
+
+    from ledlib import chapter
+
+    rec = lambda n, stop, loss, s: dict(epochs_run=n, stopped_early=stop, best_val_loss=loss, wall_time_s=s)
+    f = SimpleNamespace(ae=rec(120, True, 2.5e-5, 40.0), rnn=rec(1000, False, 3.6e-5, 90.4), from_cache=True)
+    assert chapter.fit_line("LED-AE-LD8", f) == ("LED-AE-LD8: AE 120 epochs (stopped early), best val loss 2.50e-05 "
+                                                 "(40 s); RNN 1000 epochs (epoch limit), best val loss 3.60e-05 "
+                                                 "(90 s) [cached]")
+    v = SimpleNamespace(ae=f.ae, rnn=f.rnn, rnn_seed=1, val_mnad={2: 0.155, 0: 0.112, 1: 0.0072})
+    line = chapter.fit_line("LED-AE-LD4", v)
+    assert line.endswith("RNN seed 1 picked (validation forecast MNAD seed 0: 0.11, seed 1: 0.0072, seed 2: 0.15)")
+    with pytest.raises(TypeError, match="fitted"):
+        chapter.fit_line("x", SimpleNamespace(ae=None, rnn={}))

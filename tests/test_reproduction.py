@@ -120,3 +120,24 @@ def test_verdicts_are_computed_when_rendered_and_rows_link_to_their_figures():
     assert "| **all** |" in summary
     head = reproduction.render_headline(card)
     assert 'scorecard.html#claim-KS-lyapunov_exponent' in head
+
+
+def test_fhn_led_variants_are_judged_against_the_best_cspde():
+    """Every variant below our best CSPDE holds the paper's statement; one above does not,
+    and is named; without our CSPDEs the paper's best bar is the reference."""
+    card = {"FHN.mnad_u_cspde_best": {"ours": 7.8e-3},
+            "FHN.mnad_u_led_variants": {"ours": {"AE-4": 7.2e-3, "AE-32": 0.19, "VAE-8": 3.8e-3}}}
+    v, why = reproduction.judge(card)["FHN.mnad_u_led_variants"]
+    assert v == "reported" and why.startswith("does not hold: 2 of 3") and "AE-32" in why
+    card["FHN.mnad_u_led_variants"]["ours"].pop("AE-32")
+    assert reproduction.judge(card)["FHN.mnad_u_led_variants"][1].startswith("holds: 2 of 2")
+    del card["FHN.mnad_u_cspde_best"]
+    why = reproduction.judge(card)["FHN.mnad_u_led_variants"][1]
+    assert "the paper's best" in why and "0.0153" in why
+
+
+def test_cspde_over_led_ratio_is_a_bound_judged_with_its_twin():
+    assert reproduction.verdict("FHN.ratio_u_cspde_led", 6.0) == "matches"
+    assert reproduction.verdict("FHN.ratio_u_cspde_led", 1.8) == "differs"
+    j = reproduction.judge({"FHN.ratio_u_cspde_led": {"ours": 1.8}, "FHN.ratio_v_cspde_led": {"ours": 6.0}})
+    assert j["FHN.ratio_v_cspde_led"][0] == "differs" and "twin" in j["FHN.ratio_v_cspde_led"][1]

@@ -128,7 +128,8 @@ def variant(base, d_z: int, variational: bool, noise: float, full: bool = True, 
 
 
 def jobs(profile: str = DEFAULT_PROFILE) -> list[Job]:
-    """The chapter's models: the noise search, the LED variants, the latent study.
+    """The chapter's models: the noise search, the LED variants (each an autoencoder and
+    an RNN per seed of ``RNN_SEEDS``, :func:`fit_variant`), the latent study.
 
     The variants assume the noise search picks the configured level (it picks by
     validation forecasts; a different pick trains the rest in the chapter)."""
@@ -137,12 +138,24 @@ def jobs(profile: str = DEFAULT_PROFILE) -> list[Job]:
     noise = cfg.rnn_train.noise_level
     out = [Job(f"FHN-noise-{n:g}", led_job("FHN", variant(cfg, cfg.ae.d_z, cfg.ae.variational, n)))
            for n in NOISE_GRID[p]]
-    out += [Job(f"FHN-{'VAE' if v else 'AE'}-{d}", led_job("FHN", variant(cfg, d, v, noise)))
+    out += [Job(f"FHN-{'VAE' if v else 'AE'}-{d}", variant_job(p, d, v))
             for d, v in LED_VARIANTS[p] if (d, v) != (cfg.ae.d_z, cfg.ae.variational)]
     variants = set(LED_VARIANTS[p]) | {(cfg.ae.d_z, cfg.ae.variational)}
     out += [Job(f"FHN-latent-{'VAE' if v else 'AE'}-{d}", led_job("FHN", variant(cfg, d, v, noise, full=False)))
             for v in (False, True) for d in LATENT_GRID[p] if (d, v) not in variants]
     return out
+
+
+def variant_job(profile: str, d_z: int, variational: bool):
+    """A job body that fits the LED variant (d_z, AE/VAE) as the chapter does
+    (:func:`fit_variant`: one autoencoder, an RNN per seed of ``RNN_SEEDS``, the pick by
+    validation forecast)."""
+    def run(cache, seed, device):
+        from .. import data
+
+        ds = data.load(dataset_spec(profile), cache=cache, progress=False)
+        return fit_variant(variant_config(profile, d_z, variational), ds, cache=cache, seed=seed, device=device)
+    return run
 
 
 def variant_config(profile: str, d_z: int, variational: bool, *, old: bool = False) -> LEDConfig:
