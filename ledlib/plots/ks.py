@@ -16,6 +16,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ..metrics import joint_density_ux_uxx, power_spectrum
+from .style import PAGE_WIDTH_IN, paper_line, paper_value
 
 __all__ = [
     "ks_latent_dim_study", "ks_pca_energy", "ks_reconstruction", "ks_forecast", "ks_statistics",
@@ -58,16 +59,19 @@ def _phase_strip(ax, t, phases):
 
 
 # ------------------------------------------------------------------ Figure 37 / 45
-def ks_latent_dim_study(results: dict, *, pca=None, chosen: int | None = None, log_only: bool = False) -> Figure:
+def ks_latent_dim_study(results: dict, *, pca=None, chosen: int | None = None, log_only: bool = False,
+                        paper_claim: str | None = "KS.latent_dim") -> Figure:
     """Test MSE of the autoencoders against the latent dimension (Figure 37).
 
     ``results``: label -> ``(d_z values, test MSE)``, e.g. ``{"AE": (...), "VAE": (...)}``.
     ``pca``: optional ``(k values, test MSE)`` of the rank-k PCA reconstruction (Figure 45's
-    comparison); ``chosen``: a latent dimension to mark. Panels (a) MSE and (b) log10 MSE,
+    comparison); ``chosen``: a latent dimension to mark (ours). The paper's latent
+    dimension (the scorecard's ``paper_claim``) is dashed. Panels (a) MSE and (b) log10 MSE,
     or only the log panel with ``log_only``.
     """
     n = 1 if log_only else 2
-    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.3), layout="constrained", squeeze=False)
+    paper_dz = paper_value(paper_claim) if paper_claim else None
+    fig, axes = plt.subplots(1, n, figsize=(min(PAGE_WIDTH_IN, 4.6 * n), 3.4), layout="constrained", squeeze=False)
     axes = axes[0]
     series = dict(results)
     if pca is not None:
@@ -80,7 +84,9 @@ def ks_latent_dim_study(results: dict, *, pca=None, chosen: int | None = None, l
             style = dict(color="0.45", ls="--", marker=".") if label.startswith("PCA") else dict(marker="o", ms=4)
             ax.plot(d, y, label=label, **style)
         if chosen is not None:
-            ax.axvline(chosen, color="0.6", lw=0.8, ls=":", label=f"$d_z$ = {chosen}")
+            ax.axvline(chosen, color="C3", lw=1.2, ls=":", label=f"ours: $d_z$ = {chosen}")
+        if paper_dz is not None:
+            paper_line(ax, paper_dz, f"paper: $d_z$ = {paper_dz:g}", vertical=True)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("latent dimension $d_z$ (PCA: number of modes k)" if pca is not None else "latent dimension $d_z$")
         ax.set_ylabel("log$_{10}$ test MSE" if use_log else "test MSE")
@@ -96,12 +102,14 @@ def ks_latent_dim_study(results: dict, *, pca=None, chosen: int | None = None, l
 
 
 # ------------------------------------------------------------------ Figure 43
-def ks_pca_energy(energy, k: int = 8) -> Figure:
-    """Energy of each PCA mode (a) and the cumulative energy (b), the first ``k`` marked."""
+def ks_pca_energy(energy, k: int = 8, *, paper_claim: str | None = "KS.pca_energy_8_modes") -> Figure:
+    """Energy of each PCA mode (a) and the cumulative energy (b), the first ``k`` marked;
+    the paper's energy of its first 8 modes (the scorecard's ``paper_claim``) dashed in (b)."""
     energy = np.asarray(energy, dtype=float)
     modes = np.arange(1, energy.size + 1)
     cum = np.cumsum(energy)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    paper_e = paper_value(paper_claim) if paper_claim else None
+    fig, (a, b) = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.4), layout="constrained")
     colours = np.where(modes <= k, "C0", "0.7")
     a.bar(modes, energy, color=colours, width=0.8)
     a.set_yscale("log")
@@ -111,8 +119,11 @@ def ks_pca_energy(energy, k: int = 8) -> Figure:
     b.plot(modes, cum, marker=".", color="C0")
     b.axvline(k, color="0.6", lw=0.8, ls=":")
     b.axhline(cum[k - 1], color="0.6", lw=0.8, ls=":")
-    b.annotate(f"{k} modes: {cum[k - 1]:.4f}", (k, cum[k - 1]), xytext=(8, -18), textcoords="offset points",
+    b.annotate(f"ours, {k} modes: {cum[k - 1]:.4f}", (k, cum[k - 1]), xytext=(8, -18), textcoords="offset points",
                fontsize=8)
+    if paper_e is not None:
+        paper_line(b, paper_e, f"paper: 8 modes hold {100 * paper_e:g} %")
+        b.legend(fontsize=8, loc="lower right")
     b.set_xscale("log", base=2)
     b.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     b.set_xlabel("number of modes")
@@ -129,7 +140,7 @@ def ks_reconstruction(u, u_rec, t, x, *, z=None, lyapunov_exponent: float | None
     u, u_rec = np.asarray(u), np.asarray(u_rec)
     tt, xlabel = _time_axis(t, lyapunov_exponent)
     rows = 4 if z is not None else 3
-    fig, axes = plt.subplots(rows, 1, figsize=(9, 1.75 * rows + 0.4), layout="constrained", sharex=True)
+    fig, axes = plt.subplots(rows, 1, figsize=(PAGE_WIDTH_IN, 1.8 * rows + 0.4), layout="constrained", sharex=True)
     vmax = float(np.abs(u).max())
     _mesh(axes[0], u, tt, x, "u", vmin=-vmax, vmax=vmax)
     _mesh(axes[1], u_rec, tt, x, "$u_{rec}$", vmin=-vmax, vmax=vmax)
@@ -161,7 +172,7 @@ def ks_forecast(t, x, u_true, u_pred, *, lyapunov_exponent: float | None = None,
     tt, xlabel = _time_axis(t, lyapunov_exponent)
     n_rows = 3 + (z is not None)
     ratios = ([0.12] if phases is not None else []) + [1] * n_rows
-    fig, axes = plt.subplots(len(ratios), 1, figsize=(9, 1.7 * n_rows + 0.6), layout="constrained",
+    fig, axes = plt.subplots(len(ratios), 1, figsize=(PAGE_WIDTH_IN, 1.8 * n_rows + 0.6), layout="constrained",
                              sharex=True, gridspec_kw={"height_ratios": ratios})
     if phases is not None:
         _phase_strip(axes[0], tt, phases)
@@ -194,7 +205,7 @@ def ks_statistics(u_true, u_pred, L: float, *, bins: int = 60, labels=("true", "
     (a) power spectra, (b) distributions of the values of u, (c, d) joint densities of
     ``(u_x, u_xx)`` of the truth and of the prediction on one grid and colour scale."""
     u_true, u_pred = np.asarray(u_true, dtype=float), np.asarray(u_pred, dtype=float)
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6.6), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH_IN, 6.4), layout="constrained")
     (a, b), (c, d) = axes
     for u, lab, col in ((u_true, labels[0], TRUE), (u_pred, labels[1], PRED)):
         k, P = power_spectrum(u, L)
@@ -232,19 +243,26 @@ def ks_statistics(u_true, u_pred, L: float, *, bins: int = 60, labels=("true", "
 # ------------------------------------------------------------------ Figures 8F, 8H, 42
 def ks_multiscale_summary(t, nad: dict, wd: dict, speedup: dict, *, lyapunov_exponent: float,
                           threshold: float = 0.1, wd_floor: float | None = None,
-                          speedup_fine: dict | None = None) -> Figure:
+                          speedup_fine: dict | None = None, paper: bool = True) -> Figure:
     """LED's variants side by side (Figure 42; Figure 8F, H): (a) mean NAD against time in
-    Lyapunov times, (b) WD between the predicted and true distributions of u, (c) speed-up.
+    Lyapunov times (across the top), (b) WD between the predicted and true distributions of
+    u, (c) speed-up.
 
     ``nad``, ``wd``, ``speedup``: rho -> value (``inf`` = latent propagation), ``nad``
     values curves on ``t`` (time since the forecast started). ``wd_floor``: WD between two
     independent halves of the truth (the sampling noise). ``speedup_fine``: rho -> speed-up
-    against a finer-stepping solver, drawn beside ``speedup``.
+    against a finer-stepping solver, drawn beside ``speedup``. ``paper``: draw the paper's
+    numbers from the scorecard registry beside ours: its "NAD under ``threshold`` for at
+    least ``KS.nad_lyapunov_times`` Lyapunov times" in (a) and its latent speed-ups
+    (``KS.speedup_latent``, ``KS.speedup_latent_dt2.5e-4``) in (c).
     """
     order = sorted(wd, key=lambda r: (math.isinf(r), r))
     pos = np.arange(len(order))
     names = [ks_rho_label(r) for r in order]
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(12.5, 3.5), layout="constrained")
+    # three panels in a row were ~215 px each: the time series across the top, two below
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 6.6), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    a, b, c = fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
     tt = np.asarray(t, dtype=float) * lyapunov_exponent
     cmap = plt.get_cmap("viridis")
     finite = [r for r in order if not math.isinf(r)]
@@ -257,27 +275,36 @@ def ks_multiscale_summary(t, nad: dict, wd: dict, speedup: dict, *, lyapunov_exp
             i = finite.index(r)
             style = dict(color=cmap(i / max(1, len(finite) - 1) * 0.9), lw=1.0, label=rf"$\rho$ = {r:g}")
         a.plot(tt, nad[r], **style)
-    a.axhline(threshold, color="0.5", ls="--", lw=0.8)
-    a.axvline(1.0, color="0.5", ls=":", lw=0.8)
+    a.axhline(threshold, color="0.5", ls="--", lw=0.8, label=f"NAD = {threshold:g}")
+    if paper:
+        paper_line(a, paper_value("KS.nad_lyapunov_times"),
+                   f"paper: NAD < {threshold:g} for {paper_value('KS.nad_lyapunov_times'):g} Lyapunov time or more",
+                   vertical=True)
+    else:
+        a.axvline(1.0, color="0.5", ls=":", lw=0.8)
     a.set_xlabel(r"t / $T^{\Lambda_1}$ (Lyapunov times)")
     a.set_ylabel("mean NAD")
-    a.set_title("(a) error over time", fontsize=9)
-    a.legend(fontsize=7, ncol=2)
-    b.plot(pos, [wd[r] for r in order], marker="o", color="C0")
+    a.set_title("(a) error over time", fontsize=9, loc="left")
+    a.legend(fontsize=8, ncol=3)
+    b.plot(pos, [wd[r] for r in order], marker="o", color="C0", label="ours")
     if wd_floor is not None:
         b.axhline(wd_floor, color="0.5", ls="--", lw=0.8, label="truth vs truth\n(two halves)")
-        b.legend(fontsize=7)
+    b.legend(fontsize=8)
     b.set_ylabel("WD of the distribution of u")
-    b.set_title("(b) statistical error", fontsize=9)
-    c.plot(pos, [speedup[r] for r in order], marker="o", color="C0", label="solver at the paper's δt")
+    b.set_title("(b) statistical error", fontsize=9, loc="left")
+    c.plot(pos, [speedup[r] for r in order], marker="o", color="C0", label="ours, solver at the paper's δt")
     if speedup_fine:
         c.plot(pos, [speedup_fine.get(r, np.nan) for r in order], marker="s", color="C3",
-               label="solver at δt = 2.5e-4")
-        c.legend(fontsize=7)
+               label="ours, solver at δt = 2.5e-4")
+    if paper and math.inf in speedup:
+        S = paper_value("KS.speedup_latent")
+        c.plot([pos[order.index(math.inf)]], [S], "D", color="k", mfc="none", ms=8, mew=1.4,
+               label=f"paper, latent: about {S:g}")
     c.axhline(1.0, color="0.5", lw=0.8)
     c.set_yscale("log")
     c.set_ylabel("speed-up S")
-    c.set_title("(c) speed-up", fontsize=9)
+    c.set_title("(c) speed-up", fontsize=9, loc="left")
+    c.legend(fontsize=8)
     for ax in (b, c):
         ax.set_xticks(pos, names)
         ax.set_xlabel(r"$\rho = T_m / T_\mu$")

@@ -6,6 +6,8 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
+from .style import PAGE_WIDTH_IN, block_means
+
 __all__ = ["ks_contour", "fhn_initial_conditions", "fhn_densities", "particle_density_1d",
            "particle_snapshots_3d", "moments_over_time", "field_contour"]
 
@@ -36,7 +38,7 @@ def ks_contour(u, t, x, lyapunov_exponent: float | None = None) -> Figure:
     With ``lyapunov_exponent`` the time axis is in Lyapunov times, as in the paper.
     """
     t = np.asarray(t)
-    fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.2), layout="constrained")
     tt = t * lyapunov_exponent if lyapunov_exponent else t
     field_contour(ax, u, tt, x, "u(x, t)")
     if lyapunov_exponent:
@@ -50,7 +52,7 @@ def fhn_initial_conditions(x, ics, roles=None) -> Figure:
     ``ics`` ``(k, 2, n)``; ``roles`` a label per IC ("train", "val", "test").
     """
     ics = np.asarray(ics)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.6), layout="constrained", sharex=True)
     styles = {"train": "-", "val": "--", "test": ":"}
     for i, ic in enumerate(ics):
         role = roles[i] if roles is not None else None
@@ -67,7 +69,7 @@ def fhn_initial_conditions(x, ics, roles=None) -> Figure:
 
 def fhn_densities(u, v, t, x) -> Figure:
     """Space–time evolution of the activator and inhibitor densities (cf. Figures 32–33)."""
-    fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), layout="constrained", sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(PAGE_WIDTH_IN, 5.2), layout="constrained", sharex=True)
     field_contour(axes[0], u, t, x, "u (activator)")
     field_contour(axes[1], v, t, x, "v (inhibitor)", cmap="viridis", symmetric=False)
     axes[0].set_xlabel("")
@@ -83,7 +85,7 @@ def particle_density_1d(positions, t, L: float = 1.0, bins: int = 40) -> Figure:
     edges = np.linspace(-L / 2, L / 2, bins + 1)
     dens = np.stack([np.histogram(p, bins=edges, density=True)[0] for p in pos])
     centres = 0.5 * (edges[1:] + edges[:-1])
-    fig, ax = plt.subplots(figsize=(9, 3.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.0), layout="constrained")
     field_contour(ax, dens, np.asarray(t), centres, "density", cmap="magma", symmetric=False, robust=True)
     ax.plot(t, pos.mean(axis=1), color="w", lw=1, label="mean position M1")
     ax.legend(loc="upper right", fontsize=8)
@@ -95,7 +97,6 @@ def particle_snapshots_3d(snapshots, times, L: float = 1.0, max_points: int = 40
     panels a row (more wrap), each with labelled x, y, z axes; a cloud smaller than a tenth of
     the box (t = 0 of a point release: one dot) gets its own limits, stated in its title."""
     from .particles import _scatter3, _zoom, _zoom_note
-    from .style import PAGE_WIDTH_IN
 
     snapshots = np.asarray(snapshots)
     k = len(snapshots)
@@ -115,14 +116,20 @@ def particle_snapshots_3d(snapshots, times, L: float = 1.0, max_points: int = 40
     return fig
 
 
-def moments_over_time(t, m1, m2, labels=("M1 (mean)", "M2 (variance)")) -> Figure:
-    """First and second moments of particle positions against time, one line per dimension."""
+def moments_over_time(t, m1, m2, labels=("M1 (mean)", "M2 (variance)"), *, max_points: int = 600) -> Figure:
+    """First and second moments of particle positions against time, one line per dimension;
+    series of more than ``max_points`` times are drawn as block means (said in the x label)."""
     m1, m2 = np.atleast_2d(np.asarray(m1).T).T, np.atleast_2d(np.asarray(m2).T).T
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.0), layout="constrained", sharex=True)
+    t = np.asarray(t, dtype=float)
+    if m1.shape[0] != t.size or m2.shape[0] != t.size:
+        raise ValueError(f"m1 and m2 must hold one row per time ({t.size}), got {m1.shape[0]} and {m2.shape[0]}")
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.2), layout="constrained", sharex=True)
+    k = 1
     for ax, m, lab in zip(axes, (m1, m2), labels):
         for d in range(m.shape[1]):
-            ax.plot(t, m[:, d], lw=1, label=f"x{d + 1}" if m.shape[1] > 1 else None)
-        ax.set_xlabel("t")
+            tm, mm, k = block_means(t, m[:, d], max_points)
+            ax.plot(tm, mm, lw=1, label=f"x{d + 1}" if m.shape[1] > 1 else None)
+        ax.set_xlabel("t" + (f" (means over {k} steps)" if k > 1 else ""))
         ax.set_ylabel(lab)
     if m1.shape[1] > 1:
         axes[0].legend(fontsize=8)
