@@ -7,7 +7,8 @@ then each of its parameters in turn is replaced by the bad values of the paramet
 (:data:`BAD`), one forked process per case, with a wall-clock timeout and a memory limit.
 Outcomes:
 
-- ``clear``: ``ValueError``/``TypeError`` (or a subclass) whose message names the parameter;
+- ``clear``: ``ValueError``/``TypeError`` (or a subclass) whose message names the parameter
+  (as a word: ``x`` inside "expected" does not count);
 - ``unclear``: any other exception, a message that does not name the parameter, or a crash;
 - ``garbage``: returned a result holding NaN/inf; ``accepted``: returned without complaint;
 - ``hang``: still running at the timeout (killed).
@@ -29,6 +30,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import re
 import resource
 import sys
 import time
@@ -605,6 +607,11 @@ def _child(conn, make, param, bad, mem_gb):
     conn.close()
 
 
+def names_param(param: str, msg: str) -> bool:
+    """Whether ``msg`` names ``param`` as a word ("x" in "expected" does not count)."""
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(param)}(?![A-Za-z0-9_])", msg, re.IGNORECASE) is not None
+
+
 def run_case(make, param, bad, timeout, mem_gb=6):
     ctx = mp.get_context("fork")
     a, b = ctx.Pipe(duplex=False)
@@ -629,7 +636,7 @@ def run_case(make, param, bad, timeout, mem_gb=6):
     if got[0] == "return":
         return got[1], ""
     _, etype, msg, is_vt = got
-    if param is not None and is_vt and param.lower() in msg.lower():
+    if param is not None and is_vt and names_param(param, msg):
         return "clear", f"{etype}: {msg}"
     return "unclear", f"{etype}: {msg}"
 

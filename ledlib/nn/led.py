@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._checks import MAX_ELEMENTS, count, flag, int_in, torch_generator
 from ..configs import AutoencoderConfig, LEDConfig
 from ..device import resolve_device
 from .autoencoder import Autoencoder, FieldDecoder, FieldEncoder
@@ -87,12 +88,20 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
         raise
 
 
-def _as_tensor(x, like: torch.Tensor) -> torch.Tensor:
+def _as_tensor(x, like: torch.Tensor, name: str = "x") -> torch.Tensor:
     if isinstance(x, np.ndarray):
+        if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) or np.iscomplexobj(x):
+            raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
         x = torch.from_numpy(np.ascontiguousarray(x) if x.flags.writeable else np.array(x, order="C"))
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"expected a torch.Tensor or numpy array, got {type(x).__name__}")
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(x).__name__}")
     return x.to(device=like.device, dtype=like.dtype)
+
+
+def _finite(name: str, x: torch.Tensor) -> torch.Tensor:
+    if not bool(torch.isfinite(x).all()):  # NaN/inf would propagate silently into every later state
+        raise ValueError(f"{name} must be finite: it holds NaN or infinite values")
+    return x
 
 
 class LED(nn.Module):
@@ -196,6 +205,8 @@ class LED(nn.Module):
                generator: torch.Generator | None = None) -> torch.Tensor:
         """``x (B, *obs_shape)`` (particles: any ``N``) -> ``z (B, d_z)``; VAE: the mean unless ``sample``."""
         x = _as_tensor(x, self.scale_a)
+        scaled, sample = flag("scaled", scaled), flag("sample", sample)
+        torch_generator("generator", generator)
         self._check_obs(x)
         if x.shape[0] == 0:
             raise ValueError(f"x must hold at least one state (B >= 1), got shape {tuple(x.shape)}")
@@ -217,28 +228,64 @@ class LED(nn.Module):
                scaled: bool = False) -> torch.Tensor:
         """``z (B, d_z)`` -> reconstruction ``(B, *obs_shape)``; the mixture decoder samples
         ``n_particles`` (default: the training N) per configuration using ``generator``."""
-        z = _as_tensor(z, self.scale_a)
+        z = self._latent("z", z)
+        scaled = flag("scaled", scaled)
+        torch_generator("generator", generator)
+        if n_particles is not None:
+            n_particles = count("n_particles", n_particles, per_item=z.shape[0] * self.obs_shape[-1])
         x = self.autoencoder.decode(z, n_particles=n_particles, generator=generator)
         return x if scaled else self.unscale(x)
+
+    def _latent(self, name: str, z, ndim: int = 2) -> torch.Tensor:
+        """A latent input as a finite tensor on the model: ``(B, d_z)`` (``ndim=3``: ``(B, T, d_z)``),
+        ``B, T >= 1``."""
+        z = _as_tensor(z, self.scale_a, name)
+        if z.ndim != ndim or z.shape[-1] != self.d_z or 0 in z.shape:
+            want = f"(B, {self.d_z})" if ndim == 2 else f"(B, T, {self.d_z})"
+            raise ValueError(f"{name} must have shape {want} with B{', T' if ndim == 3 else ''} >= 1, "
+                             f"got {tuple(z.shape)}")
+        return _finite(name, z)
+
+    def _check_hidden(self, hidden, batch: int) -> None:
+        """``hidden`` is ``None`` or the RNN's state for ``batch`` members, in ``nn.LSTM``/``GRU``
+        format (what ``step``/``warm_up`` return)."""
+        if hidden is None:
+            return
+        r = self.rnn
+        shape = (r.n_layers, batch, r.d_h)
+        if r.cell == "lstm":
+            want = f"None or the LSTM state: a tuple (h, c) of two tensors of shape {shape}"
+            parts = hidden if isinstance(hidden, tuple) and len(hidden) == 2 else None
+        else:
+            want = f"None or the GRU state: a tensor of shape {shape}"
+            parts = (hidden,)
+        if parts is None or not all(isinstance(h, torch.Tensor) for h in parts):
+            raise TypeError(f"hidden must be {want}, got {type(hidden).__name__}")
+        got = [tuple(h.shape) for h in parts]
+        if any(g != shape for g in got):
+            raise ValueError(f"hidden must be {want}, got shape(s) {got}")
 
     @torch.no_grad()
     def step(self, z, hidden: Hidden = None) -> tuple[torch.Tensor, Hidden]:
         """One latent step ``z_t -> z~_{t+dt}`` carrying the RNN hidden state."""
-        return self.rnn.step(_as_tensor(z, self.scale_a), hidden)
+        z = self._latent("z", z)
+        self._check_hidden(hidden, z.shape[0])
+        return self.rnn.step(z, hidden)
 
     def latent_rollout(self, z, hidden: Hidden = None) -> LatentRollout:
         """The RNN iterating on its own output from ``z`` (B, d_z) and ``hidden``, stepped with
         ``advance(n)`` and read through ``.z`` and ``.hidden`` (what ``forecast`` uses: the
         state stays normalised between reads). Call under ``torch.no_grad()``."""
-        return LatentRollout(self.rnn, _as_tensor(z, self.scale_a), hidden)
+        z = self._latent("z", z)
+        self._check_hidden(hidden, z.shape[0])
+        return LatentRollout(self.rnn, z, hidden)
 
     @torch.no_grad()
     def warm_up(self, z_seq, hidden: Hidden = None) -> tuple[torch.Tensor, Hidden]:
         """Teacher-force the RNN on ``z_seq (B, T, d_z)``; return the prediction of the
         state after the last one, ``(B, d_z)``, and the hidden state (§2, Figure 2)."""
-        z_seq = _as_tensor(z_seq, self.scale_a)
-        if z_seq.ndim != 3 or z_seq.shape[1] < 1:
-            raise ValueError(f"warm_up: z_seq must have shape (B, T>=1, {self.d_z}), got {tuple(z_seq.shape)}")
+        z_seq = self._latent("z_seq", z_seq, ndim=3)
+        self._check_hidden(hidden, z_seq.shape[0])
         z_pred, hidden = self.rnn(z_seq, hidden)
         return z_pred[:, -1], hidden
 
@@ -246,9 +293,12 @@ class LED(nn.Module):
     def rollout(self, z, hidden: Hidden, n_steps: int) -> tuple[torch.Tensor, Hidden]:
         """Iterate the RNN on its own output: the states ``z_{t+dt}, ..., z_{t+n dt}`` after ``z``
         (``z`` itself not included), shape ``(B, n_steps, d_z)``."""
-        if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
-            raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
-        z = _as_tensor(z, self.scale_a)
+        from ..forecast.schedule import MAX_STEPS
+
+        z = self._latent("z", z)
+        self._check_hidden(hidden, z.shape[0])
+        # the whole trajectory is kept: at most MAX_STEPS steps and MAX_ELEMENTS numbers
+        n_steps = int_in("n_steps", n_steps, 0, min(MAX_STEPS, MAX_ELEMENTS // (z.shape[0] * self.d_z)))
         out = []
         for _ in range(n_steps):
             z, hidden = self.rnn.step(z, hidden)
