@@ -17,6 +17,7 @@ means replacing :func:`spectral_labels`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
@@ -490,3 +491,78 @@ def density_peaks(x, bins: int = 30, smooth: int = 3) -> tuple[np.ndarray, float
     modes = 0.5 * (edges[peaks] + edges[np.array(peaks) + 1])
     dip = float(dens[peaks[0]:peaks[1] + 1].min() / dens[peaks].min())
     return modes, dip
+
+
+# ---------------------------------------------------------------------------------
+# The decoder's error floor in the power spectrum (KS, Figure 41)
+# ---------------------------------------------------------------------------------
+def reconstruct(led, x, *, batch_size: int = 4096) -> np.ndarray:
+    """``decode(encode(x))`` of a field LED's autoencoder in physical units, float64, the
+    shape of ``x``: ``(n, *obs_shape)`` or ``(n_traj, T, *obs_shape)`` (VAE: the mean
+    latent). Encoded in batches of ``batch_size``; no RNN is involved, so this is what the
+    autoencoder alone can represent of ``x``."""
+    from .nn import LED
+
+    if not isinstance(led, LED):
+        raise TypeError(f"led must be an ledlib.nn.LED, got {type(led).__name__}")
+    if led.is_particle:
+        raise ValueError("reconstruct is for field autoencoders; a particle decoder samples")
+    batch_size = positive("batch_size", batch_size, integer=True)
+    x = finite_array("x", x, min_ndim=len(led.obs_shape) + 1)
+    k = len(led.obs_shape)
+    if x.ndim not in (k + 1, k + 2) or tuple(x.shape[x.ndim - k:]) != tuple(led.obs_shape):
+        raise ValueError(f"x must have shape (n, {', '.join(map(str, led.obs_shape))}) or (n_traj, T, ...), "
+                         f"got {x.shape}")
+    flat = x.reshape(-1, *led.obs_shape)
+    out = np.empty(flat.shape)
+    for i in range(0, flat.shape[0], batch_size):
+        out[i:i + batch_size] = led.decode(led.encode(flat[i:i + batch_size])).double().cpu().numpy()
+    return out.reshape(x.shape)
+
+
+@dataclass(frozen=True)
+class SpectrumFloor:
+    """Power spectra of a field ``u``, of its reconstruction ``u_rec`` and of the error
+    ``u_rec - u`` (the floor), with the last mode ``m_c`` whose true power stands above the
+    floor (:func:`ledlib.metrics.resolved_modes`)."""
+
+    k: np.ndarray  # wavenumbers 2 pi m / L, m = 0..n//2
+    P_true: np.ndarray
+    P_rec: np.ndarray
+    P_err: np.ndarray  # spectrum of u_rec - u
+    m_c: int
+
+    @property
+    def k_c(self) -> float:
+        """The wavenumber of the last resolved mode (0.0 if none is resolved)."""
+        return float(self.k[self.m_c])
+
+    @property
+    def level(self) -> float:
+        """The floor's level: the median error power over the modes beyond ``m_c`` (where
+        the reconstruction is all error); NaN when every mode is resolved."""
+        rest = self.P_err[self.m_c + 1:]
+        return float(np.median(rest)) if rest.size else float("nan")
+
+
+def spectrum_floor(u, u_rec, L) -> SpectrumFloor:
+    """The error floor of a reconstruction in the power spectrum: the spectra of ``u``
+    (periodic fields ``(..., n)``, e.g. the true KS trajectories), of ``u_rec`` (the
+    same states through the autoencoder, :func:`reconstruct`) and of their difference.
+    An error that is spread evenly over the wavenumbers (as a network's fitting error is)
+    shows as a flat tail: every prediction decoded by that decoder levels off there,
+    whatever the latent dynamics. The modes above it (``m <= m_c``) are the ones the
+    model can be judged on."""
+    from .metrics import power_spectrum, resolved_modes
+
+    u = finite_array("u", u, min_ndim=1)
+    u_rec = finite_array("u_rec", u_rec, min_ndim=1)
+    if u.shape != u_rec.shape:
+        raise ValueError(f"u and u_rec must have the same shape, got {u.shape} and {u_rec.shape}")
+    k, P_true = power_spectrum(u, L)
+    _, P_rec = power_spectrum(u_rec, L)
+    _, P_err = power_spectrum(u_rec - u, L)
+    return SpectrumFloor(k, P_true, P_rec, P_err, resolved_modes(P_true, P_err))
+
+
+__all__ += ["reconstruct", "SpectrumFloor", "spectrum_floor"]

@@ -696,3 +696,93 @@ def particle_errors(pred, true, *, l1_hist: bool = False) -> dict[str, np.ndarra
     out["m1_err"] = np.abs(p.mean(0) - q.mean(0)).mean(0)
     out["m2_err"] = np.abs(p.var(0) - q.var(0)).mean(0)
     return out
+
+
+# ---------------------------------------------------------------------------------
+# The spectrum over the resolved wavenumbers (Figure 41) and the uncertainty of a
+# first crossing over initial conditions (Figure 42)
+# ---------------------------------------------------------------------------------
+def _mode_spectrum(name: str, P) -> np.ndarray:
+    P = finite_array(name, P, min_ndim=1)
+    if P.ndim != 1 or P.size < 2:
+        raise ValueError(f"{name} must be a 1-D spectrum over the modes m = 0..n//2 (at least 2), got {P.shape}")
+    if np.any(P < 0):
+        raise ValueError(f"{name} must be a power spectrum (>= 0 everywhere), got a minimum of {P.min():.3g}")
+    return P
+
+
+def resolved_modes(P_true, P_floor) -> int:
+    """The last resolved Fourier mode ``m_c`` of a spectrum against a floor: the largest
+    ``m`` with ``P_true[j] > P_floor[j]`` for every ``1 <= j <= m``; 0 when mode 1 already
+    lies at or below the floor. Mode 0, the mean, is left out (KS conserves it; its true
+    power is round-off). ``P_true`` and ``P_floor`` are ``(n//2 + 1,)`` spectra as from
+    :func:`power_spectrum`, e.g. the floor of a decoder's reconstruction error
+    (:func:`ledlib.analysis.spectrum_floor`). The modes up to ``m_c`` are the ones whose
+    power a model with that floor can represent at all."""
+    P_true = _mode_spectrum("P_true", P_true)
+    P_floor = _mode_spectrum("P_floor", P_floor)
+    if P_true.shape != P_floor.shape:
+        raise ValueError(f"P_true and P_floor must cover the same modes, got {P_true.shape} and {P_floor.shape}")
+    above = P_true[1:] > P_floor[1:]
+    return int(above.size if above.all() else np.argmin(above))
+
+
+def spectrum_error_resolved(u_true, u_pred, L, k_max, *, kind: str = "relative") -> float:
+    """:func:`spectrum_error` over the wavenumbers ``0 < k <= k_max`` only (the modes that
+    carry the dynamics; e.g. ``k_max`` the last mode above a decoder's error floor,
+    :func:`resolved_modes`). ``kind="relative"``: ``sum |P_pred - P_true| / sum P_true``
+    over those modes; ``kind="log"``: the mean of ``|log10(P_pred / P_true)|`` over them
+    (no floor is added: every one of them must carry power in both spectra).
+    A ``k_max`` within 1e-9 relative of a mode's wavenumber includes that mode."""
+    u_true, L = _periodic_field("u_true", u_true, L)
+    u_pred, _ = _periodic_field("u_pred", u_pred, L)
+    if u_true.shape[-1] != u_pred.shape[-1]:
+        raise ValueError(
+            f"u_true and u_pred must have the same grid size n, got {u_true.shape[-1]} and {u_pred.shape[-1]}"
+        )
+    k_max = positive("k_max", k_max)
+    if kind not in ("relative", "log"):
+        raise ValueError(f"kind must be 'relative' or 'log', got {kind!r}")
+    k, Pt = power_spectrum(u_true, L)
+    _, Pp = power_spectrum(u_pred, L)
+    sel = (k > 0) & (k <= k_max * (1 + 1e-9))
+    if not sel.any():
+        raise ValueError(f"k_max must be at least the first wavenumber 2 pi / L = {k[1]:.4g}, got {k_max}")
+    Pt, Pp = Pt[sel], Pp[sel]
+    if kind == "relative":
+        total = Pt.sum()
+        if total <= 0:
+            raise ValueError("u_true has zero power at 0 < k <= k_max: the relative error is undefined")
+        return float(np.abs(Pp - Pt).sum() / total)
+    if np.any(Pt <= 0) or np.any(Pp <= 0):
+        raise ValueError("kind='log' needs power in every mode with 0 < k <= k_max in both spectra; "
+                         "lower k_max or use kind='relative'")
+    return float(np.mean(np.abs(np.log10(Pp / Pt))))
+
+
+def first_crossing_interval(t, curves, threshold: float, *, seed, n_boot: int = 2000,
+                            level: float = 0.9) -> tuple[float, float, float]:
+    """:func:`first_crossing` of the mean of ``curves (n, T)`` (e.g. the NAD of each of
+    ``n`` initial conditions) and a bootstrap percentile interval for it: the curves are
+    resampled with replacement ``n_boot`` times (seeded) and the crossing of each
+    resample's mean taken; returns ``(estimate, lo, hi)`` with ``lo``/``hi`` the
+    ``(1 -+ level) / 2`` quantiles. It says how much of a difference from a claimed time
+    the choice of initial conditions alone can make."""
+    t = finite_array("t", t, min_ndim=1)
+    curves = finite_array("curves", curves, min_ndim=2)
+    if curves.ndim != 2 or t.ndim != 1 or curves.shape[1] != t.size:
+        raise ValueError(f"curves must be (n, T) with T = len(t) = {t.size}, got {curves.shape}")
+    n_boot = _int_in("n_boot", n_boot, 1, MAX_REPEATS)
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not 0 < level < 1:
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+    estimate = first_crossing(t, curves.mean(axis=0), threshold)
+    rng = np.random.default_rng(_check_seed(seed))
+    n = curves.shape[0]
+    boot = np.empty(n_boot)
+    for b in range(n_boot):
+        boot[b] = first_crossing(t, curves[rng.integers(n, size=n)].mean(axis=0), threshold)
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return estimate, float(lo), float(hi)
+
+
+__all__ += ["resolved_modes", "spectrum_error_resolved", "first_crossing_interval"]
