@@ -213,7 +213,7 @@ def latent_manifold(theta, x, reconstructions: dict, latents: dict) -> Figure:
     theta = np.asarray(theta)
     order = np.argsort(theta)
     project, xy = _principal_plane(x)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.6), layout="constrained")  # the page width (style.PAGE_WIDTH_IN)
     ax = axes[0]
     sc = ax.scatter(xy[:, 0], xy[:, 1], c=theta, s=6, cmap="viridis", alpha=0.6, label="data")
     for i, (name, rec) in enumerate(reconstructions.items()):
@@ -322,7 +322,7 @@ def mixture_fit(y, decoder, z, direct=None, bins: int = 50) -> Figure:
     ``y`` (the walls shaded). Right: the same fit in ``v``, with its weighted components.
     """
     y = np.asarray(y).reshape(-1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.6), layout="constrained")  # the page width (style.PAGE_WIDTH_IN)
     ax = axes[0]
     ax.hist(y, bins=bins, range=(0, 1), density=True, color="0.8", label="sample")
     eps = getattr(decoder, "softplus_eps", 1e-3)
@@ -583,8 +583,15 @@ def comparison_measures(a, b, shift_curve=None, bins: int | None = None, labels=
     edges = np.linspace(min(a[0], b[0]), max(a[-1], b[-1]), nb + 1)
     p, _ = np.histogram(a, edges, density=True)
     q, _ = np.histogram(b, edges, density=True)
-    ncol = 3 if shift_curve is not None else 2
-    fig, axes = plt.subplots(1, ncol, figsize=(3.6 * ncol, 3.2), layout="constrained")
+    # (a) and (b) side by side, (c) across the row below: three in a row were ~220 px each
+    from .style import PAGE_WIDTH_IN
+
+    rows = 2 if shift_curve is not None else 1
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 3.3 * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, 2)
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
+    if shift_curve is not None:
+        axes.append(fig.add_subplot(grid[1, :]))
     ax = axes[0]
     ax.stairs(p, edges, color="C0", lw=1.4, label=labels[0])
     ax.stairs(q, edges, color="C1", lw=1.4, label=labels[1])
