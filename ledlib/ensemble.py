@@ -27,6 +27,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from ._checks import flag, positive, real_array, torch_generator
+
 __all__ = ["LatentEnsemble", "EnsembleHidden", "fit_ensemble", "MAX_MEMBERS"]
 
 # More members than this cost more than they tell: the spread's relative error falls as
@@ -35,9 +37,9 @@ MAX_MEMBERS = 256
 _PREDICTIONS = ("mean", "first")
 
 
-def _check_K(K) -> int:
+def _check_K(K, what: str = "K") -> int:
     if isinstance(K, bool) or not isinstance(K, Integral) or not 2 <= K <= MAX_MEMBERS:
-        raise ValueError(f"K must be an integer in [2, {MAX_MEMBERS}] (an ensemble needs two members to "
+        raise ValueError(f"{what} must be an integer in [2, {MAX_MEMBERS}] (an ensemble needs two members to "
                          f"have a spread), got {K!r}")
     return int(K)
 
@@ -132,11 +134,13 @@ class LatentEnsemble:
     ``"first"`` (member 0; the others only give the spread)."""
 
     def __init__(self, leds: Sequence, prediction: str = "mean"):
+        if isinstance(leds, (str, bytes)) or hasattr(leds, "encode") and hasattr(leds, "rnn"):
+            raise TypeError(f"leds must be a sequence of LED models, got {type(leds).__name__}")
         try:
             leds = list(leds)
         except TypeError:
             raise TypeError(f"leds must be a sequence of LED models, got {type(leds).__name__}") from None
-        _check_K(len(leds))
+        _check_K(len(leds), "the number of leds K")
         if not isinstance(prediction, str) or prediction not in _PREDICTIONS:
             raise ValueError(f"prediction must be one of {_PREDICTIONS}, got {prediction!r}")
         for i, m in enumerate(leds):
@@ -240,9 +244,7 @@ class LatentEnsemble:
         of the stacked cells when every member is a single-layer RNN of one kind and size;
         their weights are stacked at the first step: :meth:`restack` after changing them)."""
         if self.stacked_steps:
-            z = torch.as_tensor(z, device=self.device, dtype=self.members[0].scale_a.dtype)
-            if z.ndim != 2 or z.shape[-1] != self.d_z:
-                raise ValueError(f"z must have shape (B, {self.d_z}), got {tuple(z.shape)}")
+            z = self.members[0]._latent("z", z)  # a finite (B, d_z) tensor on the members' device
             if hidden is not None and (not isinstance(hidden, EnsembleHidden) or len(hidden.members) != self.K):
                 raise ValueError(f"hidden must be None or the EnsembleHidden of a {self.K}-member ensemble")
             if self._stacked is None:
@@ -263,6 +265,7 @@ class LatentEnsemble:
     @torch.no_grad()
     def warm_up(self, z_seq, hidden=None) -> tuple[torch.Tensor, EnsembleHidden]:
         """Teacher forcing of every member on ``z_seq (B, T, d_z)``."""
+        z_seq = self.members[0]._latent("z_seq", z_seq, ndim=3)
         zs, hs = [], []
         for m, h in zip(self.members, self._members_hidden(hidden)):
             zk, hk = m.warm_up(z_seq, h)
@@ -290,6 +293,7 @@ class LatentEnsemble:
         sample configurations, whose per-particle differences are noise: their spread is that
         of the first two moments (mean and variance over particles) instead."""
         z = self.member_predictions(hidden)
+        torch_generator("generator", generator)
         x = torch.stack([torch.as_tensor(self.decode(zk, generator=generator)) for zk in z])  # (K, B, ...)
         if self.is_particle:
             x = torch.cat([x.mean(dim=-2), x.var(dim=-2)], dim=-1)
@@ -301,9 +305,20 @@ class LatentEnsemble:
 def latent_spread(z: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
     """``sqrt(mean_d var_k(z_k,d / s_d))`` of members' states ``z (K, B, d_z)`` -> ``(B,)``,
     the variance over ``k`` with ``K - 1`` degrees of freedom, deviations from member 0."""
-    z = torch.as_tensor(z)
+    if not isinstance(z, torch.Tensor):
+        z = torch.from_numpy(real_array("z", z))
+    elif z.dtype.is_complex:
+        raise TypeError(f"z must be a real tensor, got dtype {z.dtype}")
     if z.ndim != 3 or z.shape[0] < 2:
         raise ValueError(f"z must have shape (K >= 2, B, d_z), got {tuple(z.shape)}")
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z must be finite: it holds NaN or infinite values")
+    if isinstance(scale, torch.Tensor):
+        ok = not scale.dtype.is_complex and bool(torch.isfinite(scale).all()) and bool((scale > 0).all())
+        if not ok:
+            raise ValueError("scale must hold finite numbers > 0")
+    else:
+        scale = positive("scale", scale)
     u = z / scale
     d = u - u[0]
     var = ((d - d.mean(dim=0)) ** 2).sum(dim=0) / (z.shape[0] - 1)
@@ -321,9 +336,20 @@ def fit_ensemble(led, dataset, K: int, *, rnn_config=None, cache=None, seed: int
     above: one training fewer. Returns the ensemble and the members' training records."""
     from . import train
 
+    from .configs import RNNConfig
+
     K = _check_K(K)
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    for attr in ("config", "autoencoder", "rnn", "encode"):
+        if not hasattr(led, attr):
+            raise TypeError(f"led must be an LED with a trained autoencoder (it lacks {attr}), got "
+                            f"{type(led).__name__}")
+    if rnn_config is not None and not isinstance(rnn_config, RNNConfig):
+        raise TypeError(f"rnn_config must be None (led's) or an RNNConfig, got {type(rnn_config).__name__}")
+    progress, include_led = flag("progress", progress), flag("include_led", include_led)
+    if not isinstance(prediction, str) or prediction not in _PREDICTIONS:
+        raise ValueError(f"prediction must be one of {_PREDICTIONS}, got {prediction!r}")
     rnn_config = led.config.rnn if rnn_config is None else rnn_config
     members, records = ([led.eval()], [None]) if include_led else ([], [])
     for k in range(1 if include_led else 0, K):
