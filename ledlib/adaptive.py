@@ -43,7 +43,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .forecast.schedule import MACRO, MAX_STEPS, phase_schedule
+from ._checks import flag, real_array
+from .forecast.schedule import MACRO, MAX_STEPS, MICRO, phase_schedule
 
 __all__ = ["AdaptiveCriterion", "switching_sequence"]
 
@@ -157,11 +158,15 @@ class AdaptiveCriterion:
 def switching_sequence(phases) -> list[tuple[str, int]]:
     """The phases of a forecast as runs ``[(phase, length), ...]`` (e.g. to compare two
     forecasts' switching, or to read the macro phases' lengths)."""
+    if phases is None or isinstance(phases, (str, bytes)):
+        raise TypeError(f"phases must be a sequence of {MACRO!r}/{MICRO!r}, got {phases!r}")
     ph = np.asarray(phases)
     if ph.ndim != 1:
         raise ValueError(f"phases must be one-dimensional, got shape {ph.shape}")
     if ph.size == 0:
         return []
+    if ph.dtype.kind not in "US" or not np.all(np.isin(ph, (MACRO, MICRO))):
+        raise ValueError(f"phases must hold only {MACRO!r} and {MICRO!r} (a forecast's phases), got {ph[:5]!r}")
     edges = np.flatnonzero(np.r_[True, ph[1:] != ph[:-1], True])
     return [(str(ph[a]), int(b - a)) for a, b in zip(edges[:-1], edges[1:])]
 
@@ -215,8 +220,8 @@ def threshold_sweep(model, system, x0, horizon: float, *, T_warm: float, criteri
 def pareto_front(errors, speedups) -> np.ndarray:
     """Indices of the points no other point beats in both error (lower) and speed-up
     (higher), sorted by error; non-finite points are left out."""
-    e = np.asarray(errors, dtype=np.float64).ravel()
-    s = np.asarray(speedups, dtype=np.float64).ravel()
+    e = real_array("errors", errors, finite=False).ravel()
+    s = real_array("speedups", speedups, finite=False).ravel()
     if e.shape != s.shape:
         raise ValueError(f"errors and speedups must have the same length, got {e.size} and {s.size}")
     ok = np.flatnonzero(np.isfinite(e) & np.isfinite(s))
@@ -275,8 +280,8 @@ def calibration(spread, error, n_bins: int = 8) -> dict[str, np.ndarray]:
     spread grouped into ``n_bins`` bins of equal count by spread; per bin the mean spread,
     the mean and the 10/90 % quantiles of the error, and the count. Also the Spearman
     rank correlation of all pairs (``rank_correlation``)."""
-    u = np.asarray(spread, dtype=np.float64).ravel()
-    e = np.asarray(error, dtype=np.float64).ravel()
+    u = real_array("spread", spread, finite=False).ravel()  # non-finite pairs are left out below
+    e = real_array("error", error, finite=False).ravel()
     if u.shape != e.shape:
         raise ValueError(f"spread and error must have the same size, got {u.size} and {e.size}")
     if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or not 1 <= n_bins <= 1000:
@@ -396,10 +401,18 @@ def run_study(system: str, profile: str = "quick", *, cache=None, seed: int = 0,
     from .forecast import forecast, rho_sweep, time_micro_solver
     from .metrics import forecast_error
 
+    systems = _paper.tradeoff_settings()
+    if not isinstance(system, str) or system not in systems:
+        raise ValueError(f"system must be one of {tuple(systems)}, got {system!r}")
     if system not in STUDY and settings is None:
         raise ValueError(f"system must be one of {tuple(STUDY)} (or pass settings=), got {system!r}")
+    if not isinstance(profile, str) or profile not in _paper.PROFILES:
+        raise ValueError(f"profile must be one of {tuple(_paper.PROFILES)}, got {profile!r}")
+    if settings is not None and not isinstance(settings, StudySettings):
+        raise TypeError(f"settings must be None (the chapter's) or a StudySettings, got {type(settings).__name__}")
+    progress = flag("progress", progress)
     st = STUDY[system] if settings is None else settings
-    kind, T_warm, T_mu, T_ms, horizons = _paper.tradeoff_settings()[system]
+    kind, T_warm, T_mu, T_ms, horizons = systems[system]
     is_paper = profile == "paper"
     horizon = horizons[is_paper]
     fit = train.fit_led(system, profile, config=config, dataset=dataset, cache=cache, seed=seed, device=device,
