@@ -9,9 +9,17 @@ from matplotlib.figure import Figure
 __all__ = ["adaptive_pareto", "adaptive_calibration", "adaptive_switching"]
 
 
-def _panels(n: int, width: float = 4.0, height: float = 3.6):
-    fig, axes = plt.subplots(1, n, figsize=(width * n, height), layout="constrained", squeeze=False)
-    return fig, axes[0]
+def _panels(n: int, height: float = 3.4):
+    """One panel per system, two a row at the page's width (four in a row were ~190 px each)."""
+    from .style import PAGE_WIDTH_IN, panel_grid
+
+    rows, cols = panel_grid(n, 2)
+    fig, axes = plt.subplots(rows, cols, figsize=(PAGE_WIDTH_IN if cols > 1 else PAGE_WIDTH_IN / 2 + 0.5,
+                                                  height * rows), layout="constrained", squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[n:]:
+        ax.set_axis_off()  # an empty slot of the last row
+    return fig, axes[:n]
 
 
 def _positive(x):
@@ -84,7 +92,7 @@ def adaptive_switching(result, title: str = "") -> Figure:
     from ..forecast import MACRO
 
     t = np.asarray(result.step_times)
-    fig, ax = plt.subplots(figsize=(10, 3), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.0, 3.2), layout="constrained")  # the page width (style.PAGE_WIDTH_IN)
     macro = np.asarray(result.phases) == MACRO
     dt = result.coarse_dt
     edges = np.flatnonzero(np.r_[True, macro[1:] != macro[:-1], True])
