@@ -42,13 +42,13 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
-from .._checks import int_at_least
+from .._checks import MAX_ELEMENTS, flag, int_at_least, real_array, real_in, seed as _seed
 from .diffusion_maps import (
     BANDWIDTH_GRID,
     diffusion_maps,
@@ -92,30 +92,31 @@ GP_MIN_POINTS = 20
 # ---------------------------------------------------------------------------------
 # Features
 # ---------------------------------------------------------------------------------
-def _check_names(names) -> tuple[str, ...]:
+def _check_names(names, what: str = "names") -> tuple[str, ...]:
     if isinstance(names, str):
         names = (names,)
     try:
         names = tuple(names)
     except TypeError:
-        raise ValueError(f"names must be a sequence of feature names from {FEATURE_NAMES}, got {names!r}") from None
+        raise ValueError(f"{what} must be a sequence of feature names from {FEATURE_NAMES}, got {names!r}") from None
     if not names:
-        raise ValueError(f"names must list at least one feature from {FEATURE_NAMES}")
+        raise ValueError(f"{what} must list at least one feature from {FEATURE_NAMES}")
     bad = [n for n in names if n not in FEATURE_NAMES]
     if bad:
-        raise ValueError(f"unknown feature name(s) {bad}; allowed: {FEATURE_NAMES}")
+        raise ValueError(f"unknown feature name(s) {bad} in {what}; allowed: {FEATURE_NAMES}")
     if len(set(names)) != len(names):
-        raise ValueError(f"names must not repeat a feature, got {names}")
+        raise ValueError(f"{what} must not repeat a feature, got {names}")
     return names
 
 
-def _fields(u, v) -> tuple[np.ndarray, np.ndarray]:
-    u = np.asarray(u, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
+def _fields(u, v, names=("u", "v")) -> tuple[np.ndarray, np.ndarray]:
+    nu, nv = names
+    u = real_array(nu, u)  # finite: a NaN would reach every neighbour's derivative features
+    v = real_array(nv, v)
     if u.shape != v.shape:
-        raise ValueError(f"u and v must be on the same grid (same shape), got {u.shape} and {v.shape}")
+        raise ValueError(f"{nu} and {nv} must be on the same grid (same shape), got {u.shape} and {v.shape}")
     if u.ndim < 1 or u.shape[-1] < 3:
-        raise ValueError(f"u and v need at least 3 grid nodes on their last axis, got shape {u.shape}")
+        raise ValueError(f"{nu} and {nv} need at least 3 grid nodes on their last axis, got shape {u.shape}")
     return u, v
 
 
@@ -389,8 +390,8 @@ class CoarsePDE:
     def __init__(self, dx, features_u=FEATURE_NAMES, features_v=FEATURE_NAMES, regressor: str = "nn",
                  max_points: int | None = None, seed: int = 0, **options):
         self.dx = check_grid_spacing("dx", dx)
-        self.features_u = _check_names(features_u)
-        self.features_v = _check_names(features_v)
+        self.features_u = _check_names(features_u, "features_u")
+        self.features_v = _check_names(features_v, "features_v")
         if regressor not in REGRESSORS:
             raise ValueError(f"regressor must be one of {REGRESSORS}, got {regressor!r}")
         self.regressor = regressor
@@ -417,8 +418,9 @@ class CoarsePDE:
         node inside, an outlier no pointwise law of the local features can fit. The
         learned law is still applied at the walls (with the ghost-node features).
         """
-        S = np.asarray(states, dtype=np.float64)
-        D = np.asarray(derivatives, dtype=np.float64)
+        S = real_array("states", states, finite=False)
+        D = real_array("derivatives", derivatives, finite=False)
+        drop_walls = flag("drop_walls", drop_walls)
         if S.ndim < 2 or S.shape[-2] != 2 or S.shape[-1] < 3:
             raise ValueError(f"states must have shape (..., 2, n) with n >= 3, got {S.shape}")
         if D.shape != S.shape:
@@ -521,12 +523,10 @@ class CoarsePDE:
         Returns ``(u, v)``, each ``(len(t_eval), n)``.
         """
         self._check_fitted()
-        u0, v0 = _fields(u0, v0)
+        u0, v0 = _fields(u0, v0, ("u0", "v0"))
         if u0.ndim != 1 or u0.shape[0] != self.n:
             raise ValueError(f"u0 and v0 must be 1-D on the fitted grid of {self.n} nodes, got shape {u0.shape}")
-        if not (np.all(np.isfinite(u0)) and np.all(np.isfinite(v0))):
-            raise ValueError("u0 and v0 must be finite")
-        t_eval = np.asarray(t_eval, dtype=np.float64)
+        t_eval = real_array("t_eval", t_eval, finite=False)
         if t_eval.ndim != 1 or t_eval.size < 1 or not np.all(np.isfinite(t_eval)) or np.any(np.diff(t_eval) < 0):
             raise ValueError("t_eval must be a non-empty, non-decreasing 1-D array of finite times")
         if method not in ("BDF", "Radau", "RK45"):
@@ -598,9 +598,27 @@ def fhn_fine_data(ics=(0, 1, 2), sample_dt: float = 0.05, t_start: float = 2.0, 
     from ..systems.fitzhugh_nagumo import FitzHughNagumo
 
     sample_dt = check_grid_spacing("sample_dt", sample_dt)
-    if not t_end > t_start >= 0:
-        raise ValueError(f"need 0 <= t_start < t_end, got t_start={t_start}, t_end={t_end}")
+    t_start = real_in("t_start", t_start, 0.0)
+    t_end = real_in("t_end", t_end, 0.0)
+    if not t_end > t_start:
+        raise ValueError(f"t_end must be > t_start, got t_start={t_start}, t_end={t_end}")
     fhn = FitzHughNagumo(coarse_dt=sample_dt) if system is None else system
+    n_ic = fhn.paper_initial_conditions().shape[0]
+    if ics is None or isinstance(ics, (str, bytes)):
+        raise TypeError(f"ics must be a sequence of paper initial-condition indices in [0, {n_ic - 1}], got {ics!r}")
+    try:
+        ics = tuple(ics)
+    except TypeError:
+        raise TypeError(f"ics must be a sequence of paper initial-condition indices in [0, {n_ic - 1}], "
+                        f"got {ics!r}") from None
+    if not ics or not all(isinstance(i, Integral) and not isinstance(i, bool) and 0 <= i < n_ic for i in ics):
+        raise ValueError(f"ics must be a non-empty sequence of paper initial-condition indices in [0, {n_ic - 1}], "
+                         f"got {ics!r}")
+    # the record is len(ics) x n_steps snapshots of the 2 x n coarse fields: bounded, not a hang
+    q, hi = (t_end - t_start) / sample_dt, MAX_ELEMENTS // (len(ics) * 2 * fhn.n)
+    if not q <= hi:
+        raise ValueError(f"t_end - t_start = {t_end - t_start:g} is {q:.3g} samples of sample_dt={sample_dt}; at most "
+                         f"{hi} are allowed ({len(ics)} trajectories of 2 x {fhn.n} values, {MAX_ELEMENTS} numbers)")
     n_steps = int(round((t_end - t_start) / sample_dt))
     if abs(n_steps * sample_dt - (t_end - t_start)) > 1e-9 * max(1.0, t_end):
         raise ValueError(f"t_end - t_start must be a whole number of sample_dt={sample_dt}")
@@ -650,8 +668,10 @@ def select_feature_sets(states, derivatives, dx, n_points: int = 1500, size: int
     F1 is the true PDE's inputs (:data:`TRUE_INPUTS`, as in the paper's figures); F2 and
     F3 are the two best-ranked other subsets. Returns ``{"u": FeatureSelection, "v": ...}``.
     """
-    S = np.asarray(states, dtype=np.float64)
-    D = np.asarray(derivatives, dtype=np.float64)
+    S = real_array("states", states)
+    D = real_array("derivatives", derivatives)
+    drop_walls = flag("drop_walls", drop_walls)
+    _seed(seed)
     if S.ndim < 2 or S.shape[-2] != 2 or S.shape != D.shape:
         raise ValueError(f"states and derivatives must both have shape (..., 2, n), got {S.shape}, {D.shape}")
     n = S.shape[-1]

@@ -35,7 +35,7 @@ from scipy.linalg import eigh
 from scipy.sparse.linalg import eigsh
 from scipy.spatial.distance import pdist, squareform
 
-from .._checks import real_in
+from .._checks import real_array, real_in
 
 __all__ = [
     "DiffusionMap",
@@ -54,7 +54,7 @@ MAX_POINTS = 5000
 
 
 def _points(name: str, X, min_points: int = 3) -> np.ndarray:
-    arr = np.asarray(X, dtype=np.float64)
+    arr = real_array(name, X, finite=False)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -68,6 +68,29 @@ def _points(name: str, X, min_points: int = 3) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
+
+
+def _targets(name: str, Y, n: int, vector_ok: bool = True) -> np.ndarray:
+    """Regression targets: a finite ``(n,)`` or ``(n, m)`` array."""
+    Y = real_array(name, Y, finite=False)
+    Y2 = Y[:, None] if Y.ndim == 1 and vector_ok else Y
+    if Y2.ndim != 2 or Y2.shape[0] != n:
+        raise ValueError(f"{name} must have {n} rows like X, got shape {Y.shape}")
+    if not np.all(np.isfinite(Y2)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return Y
+
+
+def _scales(bandwidth_scales) -> tuple:
+    if bandwidth_scales is None or isinstance(bandwidth_scales, (str, bytes)):
+        raise TypeError(f"bandwidth_scales must be a sequence of numbers > 0, got {bandwidth_scales!r}")
+    try:
+        scales = tuple(bandwidth_scales)
+    except TypeError:
+        raise TypeError(f"bandwidth_scales must be a sequence of numbers > 0, got {bandwidth_scales!r}") from None
+    if not scales:
+        raise ValueError("bandwidth_scales must hold at least one value")
+    return tuple(real_in("bandwidth_scales", b, 0.0, strict=True) for b in scales)
 
 
 def _median_sq_distance(d2: np.ndarray) -> float:
@@ -140,13 +163,10 @@ def local_linear_regression(X, Y, bandwidth=None, bandwidth_scale: float = 1.0 /
     (relative to the weight mass) keeps isolated points solvable.
     """
     X = _points("X", X, min_points=4)
-    Y = np.asarray(Y, dtype=np.float64)
+    Y = _targets("Y", Y, X.shape[0])
     vector = Y.ndim == 1
     Y2 = Y[:, None] if vector else Y
-    if Y2.ndim != 2 or Y2.shape[0] != X.shape[0]:
-        raise ValueError(f"Y must have {X.shape[0]} rows like X, got shape {Y.shape}")
-    if not np.all(np.isfinite(Y2)):
-        raise ValueError("Y contains NaN or inf")
+    ridge = real_in("ridge", ridge, 0.0)
     d2 = squareform(pdist(X, "sqeuclidean"))
     bw = (real_in("bandwidth_scale", bandwidth_scale, 0.0, strict=True) * _median_sq_distance(d2)
           if bandwidth is None else real_in("bandwidth", bandwidth, 0.0, strict=True))
@@ -174,7 +194,7 @@ def _llr_from_distances(d2, bw, X, Y, ridge) -> np.ndarray:
 def llr_residual(X, y, **kwargs) -> float:
     """Normalised leave-one-out residual ``|y - y_hat| / |y - mean(y)|`` of
     :func:`local_linear_regression` (0: ``y`` is a function of ``X``; ~1: unrelated)."""
-    y = np.asarray(y, dtype=np.float64)
+    y = real_array("y", y, finite=False)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}")
     return float(_normalised_residuals(y[:, None], local_linear_regression(X, y[:, None], **kwargs))[0])
@@ -194,20 +214,16 @@ def llr_residuals_cv(X, Y, bandwidth_scales=BANDWIDTH_GRID) -> np.ndarray:
     """Per column of ``Y`` (``(n, m)``), the smallest normalised leave-one-out LLR residual
     over ``bandwidth_scales``: the bandwidth is chosen by leave-one-out cross-validation,
     so that every candidate input set is judged at its own best resolution."""
-    Y = np.asarray(Y, dtype=np.float64)
+    scales = _scales(bandwidth_scales)
+    X = _points("X", X, min_points=4)
+    Y = _targets("Y", Y, X.shape[0])
     if Y.ndim == 1:
         Y = Y[:, None]
-    scales = tuple(bandwidth_scales)
-    if not scales:
-        raise ValueError("bandwidth_scales must hold at least one value")
-    X = _points("X", X, min_points=4)
-    if Y.shape[0] != X.shape[0] or not np.all(np.isfinite(Y)):
-        raise ValueError(f"Y must be finite with {X.shape[0]} rows like X, got shape {Y.shape}")
     d2 = squareform(pdist(X, "sqeuclidean"))
     med = _median_sq_distance(d2)
     best = np.full(Y.shape[1], np.inf)
     for bs in scales:
-        pred = _llr_from_distances(d2, real_in("bandwidth_scales", bs, 0.0, strict=True) * med, X, Y, 1e-8)
+        pred = _llr_from_distances(d2, bs * med, X, Y, 1e-8)
         best = np.minimum(best, _normalised_residuals(Y, pred))
     return best
 
@@ -251,10 +267,16 @@ def rank_feature_subsets(X, y, names, size: int, coordinates=None,
     scale. Returns all subsets, best (lowest score) first.
     """
     X = _points("X", X, min_points=4)
-    y = np.asarray(y, dtype=np.float64)
+    y = real_array("y", y, finite=False)
     if y.shape != (X.shape[0],) or not np.all(np.isfinite(y)):
         raise ValueError(f"y must be a finite 1-D array of length {X.shape[0]}, got shape {y.shape}")
-    names = tuple(names)
+    if names is None or isinstance(names, (str, bytes)):
+        raise TypeError(f"names must be a sequence of {X.shape[1]} column names, got {names!r}")
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f"names must be a sequence of {X.shape[1]} column names, got {names!r}") from None
+    bandwidth_scales = _scales(bandwidth_scales)
     if len(names) != X.shape[1] or len(set(names)) != len(names):
         raise ValueError(f"names must list {X.shape[1]} distinct column names, got {names}")
     if isinstance(size, bool) or not isinstance(size, Integral) or not 1 <= size <= X.shape[1]:

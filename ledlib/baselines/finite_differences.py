@@ -22,6 +22,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .._checks import real_array
+
 __all__ = ["check_grid_spacing", "spatial_derivatives", "time_derivative"]
 
 
@@ -33,11 +35,13 @@ def check_grid_spacing(name: str, dx) -> float:
 
 
 def _field(name: str, f, min_len: int) -> np.ndarray:
-    arr = np.asarray(f, dtype=np.float64)
+    arr = real_array(name, f)  # finite: a NaN would spread to its neighbours' derivatives
     if arr.ndim < 1 or arr.shape[-1] < min_len:
         raise ValueError(
             f"{name} must have at least {min_len} grid nodes on its last axis, got shape {arr.shape}"
         )
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one field, got shape {arr.shape}")
     return arr
 
 
@@ -63,7 +67,7 @@ def time_derivative(states, dt, axis: int = 0) -> np.ndarray:
     first and last sample; needs at least 3 samples along ``axis``.
     """
     dt = check_grid_spacing("dt", dt)
-    s = np.asarray(states, dtype=np.float64)
+    s = real_array("states", states)
     if not isinstance(axis, Integral) or isinstance(axis, bool):
         raise ValueError(f"axis must be an integer, got {axis!r}")
     if not -s.ndim <= axis < s.ndim:
