@@ -298,3 +298,13 @@ def test_moment_error_summary_checks_system():
     with pytest.raises(ValueError, match="unknown claim"):
         plots.moment_error_summary(plot_cases._summary(["latent"]), {"latent": 3.0}, {"latent": math.inf},
                                    system="XX")
+
+
+def test_moments_over_time_adds_a_window_of_a_long_record():
+    fig = _fig("moments_over_time")  # 5000 samples
+    whole, window = fig.axes[0], fig.axes[2]
+    assert len(whole.lines[0].get_xdata()) <= 600 and "means over 9 steps" in whole.get_xlabel()
+    np.testing.assert_array_equal(window.lines[0].get_xdata(), np.arange(200.0))
+    assert "first 199 time units" in window.get_xlabel()
+    with pytest.raises(ValueError, match="one row per time"):
+        plots.moments_over_time(np.arange(10.0), np.zeros((9, 3)), np.zeros((10, 3)))

@@ -324,17 +324,20 @@ def particle_snapshots_compare(times, truth, preds: dict, L: float = 1.0, max_po
         raise ValueError(f"truth must hold one configuration per time ({k}), got {truth.shape[0]}")
     ncol = k if k <= 3 else (2 if k == 4 else 3)  # more times wrap: 3-D panels stay large enough to read
     per = -(-k // ncol)  # rows per variant
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN / ncol * per * len(preds) + 0.3), layout="constrained")
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN / ncol * per * len(preds) + 0.6), layout="constrained")
     for r, (label, cfgs) in enumerate(preds.items()):
         for c, t in enumerate(times):
             ax = fig.add_subplot(per * len(preds), ncol, r * per * ncol + c + 1, projection="3d")
             pred = np.asarray(cfgs)[c]
-            lo, side, zoomed = _zoom([truth[c][:max_points], pred[:max_points]], L)
+            lo, side, zoomed = _zoom([truth[c], pred], L)
             _scatter3(ax, truth[c], TRUE, s=1, alpha=0.35, max_points=max_points, L=L, limits=(lo, side))
             _scatter3(ax, pred, f"C{r + 1}", s=2, alpha=0.7, max_points=max_points, L=L, limits=(lo, side))
-            both = np.concatenate([truth[c][:max_points], pred[:max_points]])
-            note = _zoom_note(side, zoomed, len(both), float(np.ptp(both, axis=0).max()) < 1e-12, L)
+            both = np.concatenate([truth[c], pred])
+            note = _zoom_note(side, zoomed, len(pred), float(np.ptp(both, axis=0).max()) < 1e-12, L)
             ax.set_title(f"{label}, t = {t:g}{note}", fontsize=9)
+    n = truth.shape[1]
+    fig.suptitle("LED in colour over the true run in grey" +
+                 (f"; the first {max_points} of {n} particles drawn" if n > max_points else ""), fontsize=9)
     return fig
 
 

@@ -115,9 +115,9 @@ def layout_report(fig: Figure, column_px: float = COLUMN_PX) -> dict:
                 break
         else:
             rows.append([b])
-    return {"dpi": float(fig.dpi), "min_text_px": rendered_text_px(fig, column_px),
+    return {"dpi": float(fig.dpi), "min_text_px": float(rendered_text_px(fig, column_px)),
             "panels_per_row": max((len(r) for r in rows), default=0),
-            "min_panel_px": min((b.width * shown_px for b in boxes), default=float("inf")), "rows": len(rows)}
+            "min_panel_px": float(min((b.width * shown_px for b in boxes), default=float("inf"))), "rows": len(rows)}
 
 
 def panel_grid(n: int, max_per_row: int = 2) -> tuple[int, int]:

@@ -108,29 +108,47 @@ def particle_snapshots_3d(snapshots, times, L: float = 1.0, max_points: int = 40
     fig = plt.figure(figsize=(width, width / ncol * nrow + 0.3), layout="constrained")
     for i, (cfg, t) in enumerate(zip(snapshots, times)):
         ax = fig.add_subplot(nrow, ncol, i + 1, projection="3d")
-        cfg = cfg[:max_points]
         lo, side, zoomed = _zoom([cfg], L)
         _scatter3(ax, cfg, "C0", s=2, alpha=0.8, max_points=max_points, L=L, limits=(lo, side))
         note = _zoom_note(side, zoomed, len(cfg), float(np.ptp(cfg, axis=0).max()) < 1e-12, L)
         ax.set_title(f"t = {t:g}{note}", fontsize=9)
+    if snapshots.shape[1] > max_points:
+        fig.suptitle(f"the first {max_points} of {snapshots.shape[1]} particles drawn", fontsize=9)
     return fig
 
 
-def moments_over_time(t, m1, m2, labels=("M1 (mean)", "M2 (variance)"), *, max_points: int = 600) -> Figure:
-    """First and second moments of particle positions against time, one line per dimension;
-    series of more than ``max_points`` times are drawn as block means (said in the x label)."""
+def moments_over_time(t, m1, m2, labels=("M1 (mean)", "M2 (variance)"), *, max_points: int = 600,
+                      window_points: int = 200) -> Figure:
+    """First and second moments of particle positions against time, one line per dimension:
+    (a, b) the whole record (more than ``max_points`` times drawn as block means, said in
+    the x label) and, for a record longer than ``window_points`` samples, (c, d) its first
+    ``window_points`` samples, where a fast oscillation that fills the whole-record panels
+    can be followed."""
     m1, m2 = np.atleast_2d(np.asarray(m1).T).T, np.atleast_2d(np.asarray(m2).T).T
     t = np.asarray(t, dtype=float)
     if m1.shape[0] != t.size or m2.shape[0] != t.size:
         raise ValueError(f"m1 and m2 must hold one row per time ({t.size}), got {m1.shape[0]} and {m2.shape[0]}")
-    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 3.2), layout="constrained", sharex=True)
+    if not (isinstance(window_points, int) and window_points >= 2):
+        raise ValueError(f"window_points must be an integer >= 2, got {window_points!r}")
+    windowed = t.size > window_points
+    rows = 2 if windowed else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(PAGE_WIDTH_IN, 3.0 * rows), layout="constrained", squeeze=False)
     k = 1
-    for ax, m, lab in zip(axes, (m1, m2), labels):
+    for c, (m, lab) in enumerate(zip((m1, m2), labels)):
         for d in range(m.shape[1]):
+            name = f"x{d + 1}" if m.shape[1] > 1 else None
             tm, mm, k = block_means(t, m[:, d], max_points)
-            ax.plot(tm, mm, lw=1, label=f"x{d + 1}" if m.shape[1] > 1 else None)
-        ax.set_xlabel("t" + (f" (means over {k} steps)" if k > 1 else ""))
-        ax.set_ylabel(lab)
+            axes[0, c].plot(tm, mm, lw=0.8, alpha=0.85, label=name)
+            if windowed:
+                axes[1, c].plot(t[:window_points], m[:window_points, d], lw=1.0, label=name)
+        axes[0, c].set_xlabel("t" + (f" (means over {k} steps)" if k > 1 else ""))
+        axes[0, c].set_ylabel(lab)
+        axes[0, c].set_title(f"({'ab'[c]}) the whole record", fontsize=9, loc="left")
+        if windowed:
+            span = t[window_points - 1] - t[0]
+            axes[1, c].set_xlabel(f"t (the first {span:g} time units)")
+            axes[1, c].set_ylabel(lab)
+            axes[1, c].set_title(f"({'cd'[c]}) the first {window_points} samples", fontsize=9, loc="left")
     if m1.shape[1] > 1:
-        axes[0].legend(fontsize=8)
+        axes[-1, 0].legend(fontsize=8, ncol=m1.shape[1])
     return fig
