@@ -27,6 +27,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._checks import real_array
 from .analysis import PCA, cluster_latent, latent_pca
 from .particle_statistics import eigengap
 
@@ -34,14 +35,39 @@ __all__ = ["MetastableStates", "Mixing", "eigengap_test", "integrated_autocorrel
            "mixing", "metastable_states"]
 
 
-def _int(name: str, v, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, Integral) or v < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+# Surrogates of the eigengap test: each is one eigenproblem; 10^4 resolve p-values to 1e-4,
+# far below any alpha one tests at, while 10^12 would run for ever.
+MAX_SURROGATES = 10_000
+
+
+def _int(name: str, v, lo: int, hi: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, Integral) or v < lo or (hi is not None and v > hi):
+        span = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be an integer {span}, got {v!r}")
     return int(v)
 
 
+def _positive_finite(name: str, v) -> float:
+    if isinstance(v, bool) or not isinstance(v, Real) or not (0 < v < np.inf):
+        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    return float(v)
+
+
+def _labels(labels) -> np.ndarray:
+    """A 1-D label sequence of integers or strings (float labels must be finite: NaN != NaN
+    would make every NaN sample a transition)."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise TypeError(f"labels must be a 1-D array of integer or string labels, got {labels!r}")
+    labels = np.asarray(labels)
+    if labels.dtype == object or labels.dtype.kind not in "biufUS":
+        raise TypeError(f"labels must be a 1-D array of integer or string labels, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError("labels must be finite: they hold NaN or infinite values")
+    return labels
+
+
 def _points(name: str, x, min_points: int = 4) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = real_array(name, x, finite=False)
     if x.ndim != 2 or x.shape[0] < min_points or not np.all(np.isfinite(x)):
         raise ValueError(f"{name} must be a finite (n, d) array with n >= {min_points}, got shape {x.shape}")
     return x
@@ -66,7 +92,7 @@ def eigengap_test(x, k_max: int = 10, *, n_surrogates: int = 19, alpha: float = 
     """
     x = _points("x", x)
     k_max = _int("k_max", k_max, 2)
-    n_surrogates = _int("n_surrogates", n_surrogates, 1)
+    n_surrogates = _int("n_surrogates", n_surrogates, 1, MAX_SURROGATES)
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be a float in (0, 1), got {alpha!r}")
     if 1.0 / (1 + n_surrogates) > alpha:
@@ -92,11 +118,10 @@ def integrated_autocorrelation_time(y, c: float = 5.0) -> float:
     """Integrated autocorrelation time ``tau = 1 + 2 sum_t rho(t)`` of a series ``y`` (n,),
     in samples, with Sokal's automatic window (the smallest W with W >= c tau(W)).
     A white series gives ~1; an AR(1) with coefficient phi gives (1 + phi) / (1 - phi)."""
-    y = np.asarray(y, dtype=np.float64)
+    y = real_array("y", y, finite=False)
     if y.ndim != 1 or y.size < 4 or not np.all(np.isfinite(y)):
         raise ValueError(f"y must be a finite 1-D series of >= 4 values, got shape {y.shape}")
-    if isinstance(c, bool) or not isinstance(c, Real) or not c > 0:
-        raise ValueError(f"c must be a positive float, got {c!r}")
+    c = _positive_finite("c", c)
     n = y.size
     y = y - y.mean()
     f = np.fft.rfft(y, n=2 * n)
@@ -114,7 +139,7 @@ def count_transitions(labels, min_dwell: int = 1) -> int:
     """Transitions between states in the label sequence ``labels`` (n,): changes of the
     state last visited for at least ``min_dwell`` consecutive samples (shorter runs are
     boundary jitter and do not count as visits)."""
-    labels = np.asarray(labels)
+    labels = _labels(labels)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
     min_dwell = _int("min_dwell", min_dwell, 1)
@@ -146,15 +171,15 @@ def mixing(z_pca, labels=None, *, min_dwell: int = 5, min_effective: float = 50.
     """Is the run ``z_pca`` (n, p), in time order, long and mixed enough? See :class:`Mixing`."""
     x = _points("z_pca", z_pca)
     n = x.shape[0]
-    if isinstance(min_effective, bool) or not isinstance(min_effective, Real) or not min_effective > 0:
-        raise ValueError(f"min_effective must be a positive number, got {min_effective!r}")
+    min_effective = _positive_finite("min_effective", min_effective)
     min_transitions = _int("min_transitions", min_transitions, 0)
+    min_dwell = _int("min_dwell", min_dwell, 1)  # checked even when no labels use it
     tau = tuple(integrated_autocorrelation_time(x[:, j]) for j in range(x.shape[1]))
     n_eff = n / (2.0 * max(tau))
     mixed = n_eff >= min_effective
     transitions = visited = None
     if labels is not None:
-        labels = np.asarray(labels)
+        labels = _labels(labels)
         if labels.shape != (n,):
             raise ValueError(f"labels must have shape ({n},) like z_pca's rows, got {labels.shape}")
         transitions = count_transitions(labels, min_dwell)
