@@ -2,7 +2,9 @@
 what happens (issue 14).
 
 Every public function of ``systems``, ``data``, ``metrics``, ``forecast``, ``train``,
-``configs`` and ``analysis`` listed in :func:`entries` is first called with valid arguments;
+``configs`` and ``analysis`` listed in :func:`entries`, and of ``ensemble``, ``adaptive``,
+``baselines``, ``clustering``, LED's inference helpers and ``forecast.Schedule``/``Recording``
+listed in :func:`more_entries`, is first called with valid arguments;
 then each of its parameters in turn is replaced by the bad values of the parameter's kind
 (:data:`BAD`), one forked process per case, with a wall-clock timeout and a memory limit.
 Outcomes:
@@ -190,8 +192,9 @@ def entries(ledlib):
     add("data.from_arrays", lambda: (data.from_arrays, dict(train=tr, val=tr + 0.1, coarse_dt=0.25),
                                      dict(train="array", val="array", coarse_dt="pos_real")))
     add("data.MinMaxScaler.fit", lambda: (data.MinMaxScaler().fit, dict(x=tr), dict(x="array")))
+    # transforming zero samples is a valid call (it returns zero samples): no "empty" here
     add("data.StandardScaler.transform", lambda: (data.StandardScaler(-1).fit(tr).transform, dict(x=tr),
-                                                  dict(x="array")))
+                                                  dict(x=["abc", None, "nan", "inf", "object"])))
     add("data.scaler_from_dict", lambda: (data.scaler_from_dict,
                                           dict(d={"kind": "minmax", "channel_axis": None, "a": 0.0, "b": 1.0}),
                                           dict(d="choice")))
@@ -200,7 +203,8 @@ def entries(ledlib):
     add("configs.get", lambda: (configs.get, dict(system="KS", profile="quick"),
                                 dict(system="choice", profile="choice")))
     add("configs.template", lambda: (configs.template, dict(obs_shape=(8,), d_z=2),
-                                     dict(obs_shape="choice", d_z="count")))
+                                     # an int n is documented as the shape (n,)
+                                     dict(obs_shape=[None, "abc", (), (0,), (-1,), (2.5,), 1.5], d_z="count")))
     add("configs.TrainConfig", lambda: (configs.TrainConfig, dict(),
                                         dict(lr="pos_real", batch_size="count", max_epochs="count")))
 
@@ -208,7 +212,8 @@ def entries(ledlib):
     add("forecast.phase_schedule", lambda: (fc.phase_schedule, dict(n_steps=10, n_m=2, n_mu=1),
                                             dict(n_steps="nonneg_int", n_m="nonneg_int", n_mu="nonneg_int")))
     add("forecast.speedup_bound", lambda: (fc.speedup_bound, dict(rho=2.0, S_latent=100.0),
-                                           dict(rho="nonneg_real", S_latent="pos_real")))
+                                           # rho = inf is documented (latent propagation)
+                                           dict(rho=[-1.0, NAN, -INF, "1", None], S_latent="pos_real")))
     add("forecast.make_generators", lambda: (fc.make_generators, dict(seed=0, device="cpu"),
                                              dict(seed="seed", device="device")))
     add("forecast.ParticleMoments", lambda: (fc.ParticleMoments, dict(dtype=np.float32), dict(dtype="dtype")))
@@ -746,6 +751,9 @@ def main(argv=None):
                                  kind=kind if isinstance(kind, str) else "listed", bad=_label(bad),
                                  outcome=outcome, detail=detail))
                 print(f"{outcome:9s} {name}({param}={_label(bad)}) {detail[:110]}", flush=True)
+    if "tiny" in _MEMO:  # the cache of the tiny trained model the cases shared
+        import shutil
+        shutil.rmtree(_MEMO["tiny"]["cache"], ignore_errors=True)
     c = Counter(r["outcome"] for r in rows)
     print()
     print(table(rows))
