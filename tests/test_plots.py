@@ -308,3 +308,18 @@ def test_moments_over_time_adds_a_window_of_a_long_record():
     assert "first 199 time units" in window.get_xlabel()
     with pytest.raises(ValueError, match="one row per time"):
         plots.moments_over_time(np.arange(10.0), np.zeros((9, 3)), np.zeros((10, 3)))
+
+
+def test_metastable_states_with_a_single_state():
+    # no eigengap: the chapter records one state; the figure still draws, the paper's k beside ours
+    g = np.random.default_rng(0)
+    zp = g.standard_normal((300, 3))
+    fig = plots.metastable_states(zp, np.zeros(300, dtype=int), zp[:1], g.uniform(-0.5, 0.5, (1, 50, 3)),
+                                  np.linspace(1, 0.9, 10))
+    r = plots.layout_report(fig, PAGE_PX)
+    assert r["min_text_px"] >= 9.0 - 1e-9 and r["panels_per_row"] <= 2
+    labels = [a.get_label() for _, a in _labelled(fig)]
+    assert labels == [f"paper: k = {reproduction.claim('AD3.n_metastable_states').paper:g}"]
+    with pytest.raises(ValueError, match="configs"):
+        plots.metastable_states(zp, np.zeros(300, dtype=int), zp[:2], g.uniform(-0.5, 0.5, (1, 50, 3)))
+    plt.close(fig)
