@@ -441,7 +441,24 @@ def verdict(results: dict) -> str:
         text += (f" With RNN seeds {', '.join(str(s['seed']) for s in seeds)} the {label} alone spans a validation "
                  f"loss of {lo:.3g} to {hi:.3g} and a forecast MNAD of {flo:.3g} to {fhi:.3g}: each other "
                  "configuration was trained with one seed, so differences within these ranges are seed noise.")
+        others = [r for r in results["points"] if not r["paper_pick"] and math.isfinite(r.get("val_loss", math.nan))]
+        parts = []
+        for key, what, (a, b) in (("val_loss", "validation loss", (lo, hi)), ("forecast_mnad", "forecast MNAD", (flo, fhi))):
+            better = [_short(r["values"]) for r in others if r[key] < a]
+            worse = [_short(r["values"]) for r in others if r[key] > b]
+            parts.append(f"by {what} {len(others) - len(better) - len(worse)} of the {len(others)} others lie in "
+                         f"that range, {_names(better)} below it (better than every seed of the pick) and "
+                         f"{_names(worse)} above it")
+        text += " " + "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + "."
     return text
+
+
+def _short(values: dict) -> str:
+    return f"{values['RNN cell type'].upper()} {values['Number of RNN layers']}x{values['Size of RNN layers']}"
+
+
+def _names(names: list) -> str:
+    return "none" if not names else ", ".join(names)
 
 
 def render(results: dict) -> str:

@@ -112,6 +112,8 @@ def test_the_pick_marked_is_the_tables_pick_and_the_best_is_the_lowest_loss(monk
     assert sum("**" in r for r in rows) == 1
     assert "ranks 3 of 6" in text and "GRU, 100 units" in text  # lstm 50 is third by validation loss
     assert "spans a validation loss of 3e-05 to 3.9e-05" in text  # seeds 0-3 of the pick: 3e-5 x (1 + 0.1 s)
+    assert ("By validation loss 0 of the 5 others lie in that range, LSTM 1x100, GRU 1x100 below it (better than "
+            "every seed of the pick) and LSTM 1x200, GRU 1x50, GRU 1x200 above it") in text
 
 
 class _FakeFHN:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .style import PAGE_WIDTH_IN, legible
 
@@ -54,6 +55,10 @@ def grid_search_figure(results: dict) -> Figure:
             if r["name"] == best:
                 ax.annotate("best", (v, yi), textcoords="offset points", xytext=(4, -4), fontsize=9)
         ax.set_xscale("log")
+        # the scores of a slice often span less than a decade: ticks at 1, 2, 5 x 10^k, no minor labels
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e-0", "e-")))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         lo, hi = np.nanmin(vals), np.nanmax(vals)
         if seeds:
             lo = min(lo, min(s[key] for s in seeds))
