@@ -245,7 +245,7 @@ for lab, e in summ.items():
     print(f"{lab:>10}: WD M1 {e['M1']['wd']:.2e}  M2 {e['M2']['wd']:.2e}   "
           f"L1 M1 {e['M1']['l1']:.2f}  M2 {e['M2']['l1']:.2f}{wall}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 19: WD and L1-NHD between the predicted and true distributions over runs of the mean (M1) and the variance (M2) of the particle positions, against time after the warm-up, mean over the initial conditions, for latent LED and three multiscale variants (T_mu fixed, rho = T_m / T_mu); dashed: two independent true ensembles of the same size (the sampling floor).", "name": "fig-ad1-stat-curves"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 19: WD and L1-NHD between the predicted and true distributions over runs of the mean (M1) and the variance (M2) of the particle positions, against time after the warm-up, mean over the initial conditions, for latent LED and three multiscale variants (T_mu fixed, rho = T_m / T_mu); dashed: two independent true ensembles of the same size (the sampling floor). Unlike the paper's, the true ensembles are sampled from the particles' law (checked against the micro solver above), and the numbers of initial conditions and runs are the ones printed above (the paper: 20 x 400).", "name": "fig-ad1-stat-curves"}}
 plots.moment_error_curves(study.times, study.errors, study.floor, smooth=5 if paper else 1);
 
 # %% [markdown]
