@@ -179,12 +179,12 @@ print(f"AD 1-D training data: {x1.shape[0]} samples of {x1.shape[1]} particles, 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 16–20 (the data beneath them, not their results: LED's forecasts and errors are in the 1-D chapter): advection–diffusion of 1000 particles in 1-D, the density of their positions over time, with the mean position M1.", "name": "fig-systems-ad1-density"}}
 plots.particle_density_1d(x1, t1, L=ad1.L);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 24 (the training data only; the 3-D chapter sets LED's forecast beside it): advection–diffusion in 3-D, particle configurations at four times.", "name": "fig-systems-ad3-snapshots"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 24 (the training data only; the 3-D chapter sets LED's forecast beside it): advection–diffusion in 3-D, particle configurations at four times; the point release at t = 0 is drawn in its own, zoomed limits (said in its title).", "name": "fig-systems-ad3-snapshots"}}
 x3, t3 = ad3_data.train.states[0], ad3_data.train.t[0]
 pick = np.linspace(0, len(t3) - 1, 4).astype(int)
 plots.particle_snapshots_3d(x3[pick], t3[pick]);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 25–26 (the true statistics only; LED's errors in them are in the 3-D chapter): mean (M1) and variance (M2) of the 3-D particle positions per direction over time.", "name": "fig-systems-ad3-moments"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 25–26 (the true statistics only; LED's errors in them are in the 3-D chapter): mean (M1) and variance (M2) of the 3-D particle positions per direction over time: (a, b) the whole training record, (c, d) its first 200 samples, where the oscillation can be followed.", "name": "fig-systems-ad3-moments"}}
 plots.moments_over_time(t3, x3.mean(axis=1), x3.var(axis=1));
 
 # %% [markdown]
