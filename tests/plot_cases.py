@@ -204,4 +204,11 @@ def cases() -> dict:
     # trade-offs
     C["tradeoff_curves"] = lambda: plots.tradeoff_curves(_sweep_points(), {"KS": "MNAD", "FHN": "MNAD",
                                                                            "AD1D": "WD", "AD3D": "WD"})
+    # the own-simulator and scorecard chapters
+    to = np.arange(300.0)
+    xo = np.sin(0.05 * to)[:, None]
+    C["own_forecast"] = lambda: plots.own_forecast(to, xo, {"latent": xo[None] + 0.1, "ρ = 5": xo[None] - 0.05})
+    rows = [{"id": f"KS.claim_{i}", "ours": 1.0 + i, "paper": 2.0, "verdict": "matches" if i < 3 else "differs"}
+            for i in range(6)]
+    C["scorecard_ratios"] = lambda: plots.scorecard_ratios(rows)
     return C

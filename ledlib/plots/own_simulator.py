@@ -23,7 +23,7 @@ def own_forecast(t, truth, forecasts: dict, *, component: int = 0, label: str = 
         raise ValueError(f"truth must be (T, ...) with T = len(t) = {t.shape[0]}, got {truth.shape}")
     if not forecasts:
         raise ValueError("forecasts must name at least one forecast")
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8.0, 3.4), layout="constrained", width_ratios=(2, 1))  # page width
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8.0, 3.4), layout="constrained", width_ratios=(3, 2))  # page width
     a.plot(t, truth[:, component], "k", lw=1.2, label="solver")
     values = [truth[..., component].ravel()]
     for name, states in forecasts.items():
