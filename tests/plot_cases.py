@@ -180,7 +180,8 @@ def cases() -> dict:
     rhos = [math.inf, 1.0, 5.0, 10.0, 20.0]
     mn = [g.random((5,)) * 0.01 + 0.01 * (1 + i) for i in range(5)]
     C["fhn_multiscale_tradeoff"] = lambda: plots.fhn_multiscale_tradeoff(
-        rhos, mn, mn, [100.0, 2.0, 5.0, 8.0, 12.0], floor=(0.005, 0.005), paper={math.inf: (0.04, 120.0), 1.0: (0.01, 2.0)})
+        rhos, mn, mn, [100.0, 2.0, 5.0, 8.0, 12.0], floor=(0.005, 0.005),
+        paper={math.inf: (0.04, 120.0), 1.0: (0.01, 2.0)})  # the call as the FHN chapter makes it
     tl = np.arange(8000.0)
     nad = {k: 0.01 + 0.01 * g.random(8000) for k in ("Latent", "ρ=1", "ρ=5", "ρ=10")}
     C["fhn_nad_over_time"] = lambda: plots.fhn_nad_over_time(tl, nad, nad)

@@ -353,7 +353,7 @@ def latent_pca_density(z_pca, x_true, x_pred, L: float = 1.0, bins: int = 50) ->
     zp = np.asarray(z_pca, dtype=float)
     if zp.ndim != 2 or zp.shape[1] < 3:
         raise ValueError(f"z_pca must be (T, >= 3), got {zp.shape}")
-    fig, grid = plt.subplots(2, 2, figsize=(PAGE_WIDTH_IN, 6.4), layout="constrained")  # 2 x 2: legible at the page's width
+    fig, grid = plt.subplots(2, 2, figsize=(PAGE_WIDTH_IN, 6.4), layout="constrained")  # 2 x 2 at the page width
     axes = grid.ravel()
     for ax, (i, j), tag in zip(axes, ((0, 1), (0, 2), (2, 1)), "abc"):
         mesh = _density(ax, zp[:, i], zp[:, j])
