@@ -156,3 +156,18 @@ def test_reconstruct_is_the_autoencoder_round_trip():
         analysis.reconstruct(led, x[..., :32])
     with pytest.raises(TypeError, match="led"):
         analysis.reconstruct("model", x)
+
+
+def test_without_input_noise_changes_only_the_autoencoder_noise():
+    import dataclasses
+
+    from ledlib import configs
+    from ledlib.paper import ks as ks_paper
+
+    for profile in ("quick", "paper"):
+        cfg = configs.get("KS", profile)
+        quiet = ks_paper.without_input_noise(cfg)
+        assert cfg.ae_train.noise_level == 0.1 and quiet.ae_train.noise_level == 0.0
+        assert cfg == quiet.replace(ae_train=dataclasses.replace(quiet.ae_train, noise_level=0.1))
+    with pytest.raises(TypeError, match="config"):
+        ks_paper.without_input_noise("KS")

@@ -57,6 +57,15 @@ def config(profile: str = DEFAULT_PROFILE) -> LEDConfig:
     return p if check_profile(profile) == "paper" else quick_variant(p, d_h=32, bptt=25, hidden_propagation_length=100)
 
 
+def without_input_noise(config: LEDConfig) -> LEDConfig:
+    """``config`` with its autoencoder trained without the paper's 10 % input noise
+    (everything else the same): the chapter's check of what the noise does to the
+    decoder's error floor in the power spectrum (Figure 41)."""
+    if not isinstance(config, LEDConfig):
+        raise TypeError(f"config must be an LEDConfig, got {type(config).__name__}")
+    return config.replace(ae_train=dataclasses.replace(config.ae_train, noise_level=0.0))
+
+
 # Tables 7-8 as printed in the paper
 TABLES = {
     7: PaperTable(7, "Autoencoder Hyperparameters for Kuramoto-Sivashinsky", "KS", "ae",
