@@ -50,8 +50,12 @@ RESULTS_FORMAT = "ledlib.grid_search/1"
 
 # The slices the book runs, by table and profile (keyword arguments of grid()). Table 6
 # (paper): the pick (LSTM, 50 units, 1 layer), the other cell, the next two sizes; Table
-# 6 has one layer count. quick: a toy of two sizes of the quick profile's LSTM (under a
-# minute from an empty cache; the quick GRU trains 3x slower on a CPU).
+# 6 has one layer count. Measured (scripts/grid_search.py --slice, one worker, one
+# thread, on a 2-core CPU shared with ~10 other processes): 5 RNNs trained in 1440 s of
+# epochs (143-432 s each, 292-362 epochs, all stopped early), 26 min wall with Dask; the
+# pick's RNN and the autoencoder were already trained. Loading all and scoring: 8 s.
+# quick: a toy of two sizes of the quick profile's LSTM (19 s from an empty cache, one
+# thread; the quick GRU trains ~3x slower on a CPU).
 SLICES = {
     6: {"paper": {"cells": ("lstm", "gru"), "sizes": (50, 100, 200), "layers": (1,)},
         "quick": {"cells": ("lstm",), "sizes": (8, 16), "layers": (1,)}},
