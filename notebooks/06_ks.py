@@ -426,9 +426,10 @@ record("KS.nad_lyapunov_times_interval", {"lo": round(t_lo, 3), "hi": round(t_hi
                           f"the autoencoder alone has mean NAD {nad_ae.mean():.3g} (at most {nad_ae.max():.3g})")
 
 # %% [markdown]
-# The reconstruction alone stays far below the threshold, so the claim is the RNN's to
-# meet, and the crossing time is to be read with the interval beside it: the paper's one
-# Lyapunov time is a statement about a sample of initial conditions too.
+# Where the reconstruction alone stays far below the threshold, as the paper profile's
+# autoencoder does, the claim is the RNN's to meet; and the crossing time is to be read
+# with the interval beside it: the paper's one Lyapunov time is a statement about a sample
+# of initial conditions too.
 
 # %% [markdown]
 # ### The readout of the RNN
