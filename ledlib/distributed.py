@@ -210,8 +210,11 @@ def run_jobs(client, jobs: Iterable, *, cache=None, seed: int = 0, device: str =
     # clients of one cluster) is one task; its result is the cached model anyway
     from dask.base import tokenize
 
+    # priority keeps the jobs' order (the most expensive first): Dask runs ready tasks of equal
+    # priority in no particular order
     futures = {client.submit(_execute, j.run, cache, seed, device, threads, retries=retries, resources=resources,
-                             key=f"{j.name}-{tokenize(j.name, cache, seed, device)}"): j.name for j in jobs}
+                             key=f"{j.name}-{tokenize(j.name, cache, seed, device)}", priority=len(jobs) - i): j.name
+               for i, j in enumerate(jobs)}
     try:
         for fut in as_completed(futures):
             elapsed = time.perf_counter() - start

@@ -226,3 +226,24 @@ def test_cuda_jobs_ask_for_the_gpu_resource_that_local_cuda_workers_offer():
         assert report.result["resources"] == {"GPU": 1}
         (cpu,) = distributed.run_jobs(c, [Job("cpu-job", _device_job)], device="cpu")
         assert cpu.ok and cpu.result["resources"] == {}
+
+
+def _log_start(name, log, cache, seed, device):
+    import time as _time
+
+    with open(log, "a") as f:
+        f.write(name + "\n")
+    _time.sleep(0.1)
+    return name
+
+
+def test_jobs_start_in_the_order_given(tmp_path):
+    """The jobs' order is the pretraining's plan (the most expensive first): one worker
+    runs them exactly in that order, whatever order Dask would pick for equal priorities."""
+    log = tmp_path / "starts.txt"
+    names = [f"order-{i}" for i in range(8)]
+    jobs = [Job(n, functools.partial(_log_start, n, str(log))) for n in names]
+    with distributed.connect(workers=1, threads=1, device="cpu") as one:
+        reports = list(distributed.run_jobs(one, jobs, cache=tmp_path, device="cpu"))
+    assert all(r.ok for r in reports)
+    assert log.read_text().split() == names
