@@ -153,7 +153,7 @@ record("AD3.n_metastable_states", 1 if states.k is None else states.k, paper=6, 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 22 (and Figure 4C): the first three PCA modes of LED's latent trajectory against each other, coloured by density, and (d) the distribution of the particle positions along each axis, true run against LED's latent forecast above.", "name": "fig-ad3-latent-pca"}}
 plots.latent_pca_density(z_pca, truth.states[0, 0], runs["latent"].states[0, 0], L=ad3.L);
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 4 and Figure 23: spectral clustering of the latent PCA modes. (A) density with the cluster centres, (B) cluster membership, (C) the eigenvalues whose largest gap sets the number of clusters; bottom: the configuration LED's decoder samples at each cluster centre.", "name": "fig-ad3-metastable"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 4 and Figure 23: spectral clustering of the latent PCA modes. (A) density with the cluster centres, (B) cluster membership, (C) the eigenvalues whose largest gap, if it passes the surrogate test, sets the number of clusters (dashed: the paper's k = 6); bottom: the configuration LED's decoder samples at each cluster centre.", "name": "fig-ad3-metastable"}}
 plots.metastable_states(z_pca, labels, centres, configs_k, eig, L=ad3.L);
 
 # %% [markdown]
@@ -203,8 +203,8 @@ for lab, S in speedup.items():
     print(f"{lab:>10}: S = {S:8.3g}")
 print(f"latent, decoding a configuration at every step: S = {s_every:.3g}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 26 (and Figure 3C–D, 3H): the errors above averaged over time and initial conditions, per variant, with the sampling floor (dashed), and (e) the speed-up against rho (dotted: latent propagation).", "name": "fig-ad3-stat-summary"}}
-plots.moment_error_summary(summ, speedup, rho);
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 26 (and Figure 3C–D, 3H): the errors above averaged over time and initial conditions, per variant, with the sampling floor (dashed), and (e) the speed-up against rho (dotted: latent propagation; dashed black: the paper's latent speed-up).", "name": "fig-ad3-stat-summary"}}
+plots.moment_error_summary(summ, speedup, rho, system="AD3");
 
 # %% tags=["remove-cell"]
 size = (f"{N_IC} ICs x {N_RUNS} runs (paper 12 x 600), T_f={P.T_f:g}, moments every {P.record_every} steps; truth: "
