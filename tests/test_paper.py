@@ -133,7 +133,8 @@ def test_protocols_hold_the_chapters_values(profile):
 
 def test_job_configs_are_the_study_grids():
     ks = studies.jobs("KS", "paper")
-    assert len(ks) == 2 * len(paper.ks.LATENT_GRID["paper"])
+    assert len(ks) == 2 * len(paper.ks.LATENT_GRID["paper"]) + 1
+    assert ks[-1].name == "KS-AE-8-no-noise"
     ad3 = studies.jobs("AD3D", "quick")
     assert [j.name for j in ad3] == ["AD3D", "AD3D-Pe100", "AD3D-Pe10", "AD3D-Pe1"]
     assert [j.data.key() for j in ad3[1:]] == [PECLET_KEYS["quick", pe] for pe in (100, 10, 1)]

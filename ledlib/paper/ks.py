@@ -119,7 +119,8 @@ def _with_residual_readout(config):
 
 def jobs(profile: str = DEFAULT_PROFILE) -> list[Job]:
     """The chapter's models: the LED (and its RNN with the residual readout), then the
-    autoencoders of the latent study (AE and VAE at every d_z of the grid)."""
+    autoencoders of the latent study (AE and VAE at every d_z of the grid), then the LED's
+    autoencoder trained without input noise (the spectrum-floor test)."""
     cfg = config(profile)
     out = [Job("KS", _with_residual_readout(cfg))]
     for d_z in LATENT_GRID[cfg.profile]:
@@ -127,4 +128,6 @@ def jobs(profile: str = DEFAULT_PROFILE) -> list[Job]:
             c = with_latent(cfg, d_z, v)
             if c != cfg:
                 out.append(Job(f"KS-{'VAE' if v else 'AE'}-{d_z}", autoencoder_job("KS", c)))
+    # the chapter's test of the decoder's error floor: the LED's autoencoder without input noise
+    out.append(Job("KS-AE-8-no-noise", autoencoder_job("KS", without_input_noise(cfg))))
     return out
