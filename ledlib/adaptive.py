@@ -197,6 +197,8 @@ def threshold_sweep(model, system, x0, horizon: float, *, T_warm: float, criteri
     from .forecast import forecast, time_micro_solver
     from .forecast.speedup import _positive_seconds
 
+    if criteria is None or isinstance(criteria, (str, bytes)) or not hasattr(criteria, "__iter__"):
+        raise TypeError(f"criteria must be a sequence of AdaptiveCriterion, got {criteria!r}")
     criteria = list(criteria)
     if not criteria:
         raise ValueError("criteria must list at least one AdaptiveCriterion")
@@ -220,10 +222,12 @@ def threshold_sweep(model, system, x0, horizon: float, *, T_warm: float, criteri
 def pareto_front(errors, speedups) -> np.ndarray:
     """Indices of the points no other point beats in both error (lower) and speed-up
     (higher), sorted by error; non-finite points are left out."""
-    e = real_array("errors", errors, finite=False).ravel()
-    s = real_array("speedups", speedups, finite=False).ravel()
+    return _pareto(real_array("errors", errors, finite=False).ravel(), real_array("speedups", speedups, finite=False).ravel())
+
+
+def _pareto(e: np.ndarray, s: np.ndarray, names=("errors", "speedups")) -> np.ndarray:
     if e.shape != s.shape:
-        raise ValueError(f"errors and speedups must have the same length, got {e.size} and {s.size}")
+        raise ValueError(f"{names[0]} and {names[1]} must have the same length, got {e.size} and {s.size}")
     ok = np.flatnonzero(np.isfinite(e) & np.isfinite(s))
     order = ok[np.lexsort((-s[ok], e[ok]))]  # by error, the fastest first among equal errors
     front, best = [], -np.inf
@@ -234,13 +238,21 @@ def pareto_front(errors, speedups) -> np.ndarray:
     return np.asarray(front, dtype=np.int64)
 
 
+def _real_or_nan(name: str, value) -> float:
+    """A real number (NaN and inf allowed: a failed measurement stays NaN downstream)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
 def fixed_speedup_at(error: float, fixed_errors, fixed_speedups) -> float:
     """The fixed schedule's speed-up at ``error``: interpolated (linear in log error and
     log S) along the Pareto front of the fixed points; NaN outside its error range (no
     extrapolation)."""
-    e = np.asarray(fixed_errors, dtype=np.float64)
-    s = np.asarray(fixed_speedups, dtype=np.float64)
-    front = pareto_front(e, s)
+    error = _real_or_nan("error", error)
+    e = real_array("fixed_errors", fixed_errors, finite=False).ravel()
+    s = real_array("fixed_speedups", fixed_speedups, finite=False).ravel()
+    front = _pareto(e, s, ("fixed_errors", "fixed_speedups"))
     front = front[(e[front] > 0) & (s[front] > 0)]
     if front.size == 0 or not np.isfinite(error) or error <= 0:
         return math.nan
@@ -256,6 +268,9 @@ def fixed_speedup_at(error: float, fixed_errors, fixed_speedups) -> float:
 def speedup_ratio_at_error(error: float, S: float, fixed_errors, fixed_speedups) -> float:
     """``S`` over the fixed schedule's speed-up at the same ``error``
     (:func:`fixed_speedup_at`): above 1 the adaptive criterion is faster for that accuracy."""
+    S = _real_or_nan("S", S)
+    if S < 0:
+        raise ValueError(f"S must be a speed-up >= 0 (or NaN), got {S}")
     ref = fixed_speedup_at(error, fixed_errors, fixed_speedups)
     return float(S) / ref if np.isfinite(ref) and ref > 0 else math.nan
 

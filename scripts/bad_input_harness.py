@@ -239,7 +239,7 @@ def entries(ledlib):
                 sys_ = systems.KuramotoSivashinsky(n=n)
                 return (fc.forecast, dict(model=led, system=sys_, x0=sys_.initial_conditions(1, seed=0, transient=0.0),
                                           horizon=0.5, T_warm=0.25, seed=0),
-                        dict(x0="array", horizon="duration", T_warm="duration", seed="seed"))
+                        dict(x0="array", horizon="duration", T_warm="duration", seed="seed", n_runs="count"))
             if fn_name == "forecast.measure_speedup":
                 sys_ = systems.KuramotoSivashinsky(n=n)
                 return (fc.measure_speedup, dict(model=led, system=sys_, x0=sys_.initial_conditions(1, seed=0, transient=0.0),
@@ -428,6 +428,31 @@ def more_entries(ledlib):
                                               n_bins="count")))
     add("adaptive.pareto_front", lambda: (adaptive.pareto_front, dict(errors=rng.random(6), speedups=rng.random(6)),
                                           dict(errors=["abc", None, "object"], speedups=["abc", None, "object"])))
+
+    add("adaptive.fixed_speedup_at", lambda: (
+        adaptive.fixed_speedup_at, dict(error=0.5, fixed_errors=[0.1, 1.0], fixed_speedups=[1.0, 10.0]),
+        # a NaN or out-of-range error is documented to give NaN
+        dict(error=["1", None, True], fixed_errors=["abc", None, "object"], fixed_speedups=["abc", None, "object"])))
+    add("adaptive.speedup_ratio_at_error", lambda: (
+        adaptive.speedup_ratio_at_error, dict(error=0.5, S=3.0, fixed_errors=[0.1, 1.0], fixed_speedups=[1.0, 10.0]),
+        dict(error=["1", None, True], S=["1", None, True, -1.0], fixed_errors=["abc", None, "object"])))
+    add("forecast.utilisation_speedup_bound", lambda: (
+        fc.utilisation_speedup_bound, dict(utilisation=0.5, S_latent=10.0),
+        dict(utilisation=[-0.1, 1.5, NAN, "0.5", None], S_latent="pos_real")))
+
+    def sweep_make():
+        ks = systems.KuramotoSivashinsky()
+        x0 = ks.initial_conditions(1, seed=0, transient=0.0)
+        h = ks.coarse_dt
+        crit = [adaptive.AdaptiveCriterion(spread_threshold=INF, comparison_threshold=INF, n_compare=1, n_micro=2,
+                                           max_macro=3)]
+        err = lambda res: float(np.mean(res.states ** 2))  # noqa: E731
+        return (adaptive.threshold_sweep,
+                dict(model=ens(), system=ks, x0=x0, horizon=6 * h, T_warm=2 * h, criteria=crit, error=err,
+                     n_runs=1, seed=0, micro_per_step=1e-3),
+                dict(x0="array", horizon="duration", T_warm="duration", criteria=[[], None, 3, [None]],
+                     error=[None, 3], n_runs="count", seed="seed", micro_per_step="pos_real"))
+    add("adaptive.threshold_sweep", sweep_make, slow=2.0)
 
     def study_make():
         t = tiny()

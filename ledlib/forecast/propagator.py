@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .._checks import MAX_ELEMENTS, int_in
 from .._checks import int_at_least as _int
 from ..systems.base import check_state
 from .recording import Recorder, Recording
@@ -578,6 +579,8 @@ def forecast(model, system, x0, horizon: float, *, T_warm: float, T_m: float | N
                              f"(got T_m={T_m!r}, T_mu={T_mu!r})")
     schedule = Schedule.from_times(coarse_dt, T_warm=T_warm, horizon=horizon, T_m=T_m, T_mu=T_mu)
     n_runs = _int("n_runs", n_runs)
+    # the ensemble's micro states alone are n_runs copies of x0: bounded, not a MemoryError later
+    n_runs = int_in("n_runs", n_runs, 1, max(1, MAX_ELEMENTS // max(1, int(np.size(x0)))))
     t0 = check_time_axis(t0, schedule.n_warm + schedule.n_steps, coarse_dt)
     seed = check_seed(seed)
     recording = Recording(record_at=record_at, keep_states=keep_states, keep_latents=keep_latents,

@@ -126,7 +126,12 @@ def speedup_bound(rho, S_latent):
 def utilisation_speedup_bound(utilisation, S_latent):
     """:func:`speedup_bound` in terms of the macro utilisation ``u`` (fraction of steps on the
     latent model): ``S = 1 / (1 - u + u / S_latent)``, the same as ``rho = u / (1 - u)``."""
-    u = np.asarray(utilisation, dtype=float)
+    if isinstance(utilisation, (str, bytes)) or np.asarray(utilisation).dtype.kind in "USO":  # "0.5" is not a fraction
+        raise ValueError(f"utilisation must be a number or an array of numbers in [0, 1], got {utilisation!r}")
+    try:
+        u = np.asarray(utilisation, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"utilisation must be a number or an array of numbers in [0, 1], got {utilisation!r}") from None
     if np.any(~np.isfinite(u)) or np.any(u < 0) or np.any(u > 1):
         raise ValueError(f"utilisation must lie in [0, 1], got {utilisation!r}")
     with np.errstate(divide="ignore"):
