@@ -384,19 +384,17 @@ def test_mixing_checks_its_limits_even_without_labels(kw):
     raises_naming(kw[0], clustering.mixing, z, **{kw[0]: kw[1]})
 
 
-@given(st.floats(0.0, 0.9), st.integers(0, 2**16))
+@given(st.floats(0.0, 0.8), st.integers(0, 2**16))
 def test_autocorrelation_time_of_an_ar1_series(phi, seed):
-    rng = np.random.default_rng(seed)
-    n = 4000
-    e = rng.normal(size=n)
-    y = np.empty(n)
-    y[0] = e[0]
-    for t in range(1, n):
-        y[t] = phi * y[t - 1] + e[t]
+    from scipy.signal import lfilter
+
+    n = 20000
+    y = lfilter([1.0], [1.0, -phi], np.random.default_rng(seed).normal(size=n))  # y_t = phi y_{t-1} + e_t
     tau = clustering.integrated_autocorrelation_time(y)
-    assert math.isfinite(tau) and tau > 0
-    want = (1 + phi) / (1 - phi)  # within the estimator's statistical error at n = 4000
-    assert abs(tau - want) < 0.35 * want + 0.3
+    want = (1 + phi) / (1 - phi)
+    # Madras & Sokal: var(tau_hat) ~ 2 (2W + 1) / n tau^2, window W ~ c tau = 5 tau; 4 sigma
+    sigma = want * math.sqrt(2 * (2 * 5 * want + 1) / n)
+    assert abs(tau - want) < 4 * sigma
     raises_naming("c", clustering.integrated_autocorrelation_time, y, c=INF)
 
 
@@ -441,3 +439,27 @@ def test_recording_plan_names_a_bad_grid(kw):
     args = dict(n_steps=10, t_start=0.0, coarse_dt=0.25)
     args.update({kw[0]: kw[1]})
     raises_naming(kw[0], fc.Recording(record_at=2).plan, **args)
+
+
+@given(st.floats(0.1, 3.0), st.floats(0.5, 2.0), st.floats(0.0, 1.0), st.integers(2, 6))
+def test_fixed_speedup_at_interpolates_a_power_law_exactly(c, p, where, n):
+    e = np.logspace(-3, 0, n)
+    s = c * e**p  # a front: a larger error buys a larger speed-up
+    x = float(np.exp(np.log(e[0]) + where * (np.log(e[-1]) - np.log(e[0]))))
+    np.testing.assert_allclose(adaptive.fixed_speedup_at(x, e, s), c * x**p, rtol=1e-9)
+    assert math.isnan(adaptive.fixed_speedup_at(e[-1] * 2, e, s))  # no extrapolation
+    np.testing.assert_allclose(adaptive.speedup_ratio_at_error(x, 2 * c * x**p, e, s), 2.0, rtol=1e-9)
+
+
+@given(st.sampled_from([("error", "1"), ("error", None), ("error", True), ("fixed_errors", "abc"),
+                        ("fixed_speedups", None), ("S", "1"), ("S", -1.0)]))
+def test_speedup_at_error_names_a_bad_argument(kw):
+    args = dict(error=0.5, S=3.0, fixed_errors=[0.1, 1.0], fixed_speedups=[1.0, 10.0])
+    args[kw[0]] = kw[1]
+    raises_naming(kw[0], adaptive.speedup_ratio_at_error, **args)
+
+
+@given(st.floats(0.0, 1.0), st.floats(1.0, 1e3))
+def test_utilisation_speedup_bound_is_amdahls_law(u, S):
+    np.testing.assert_allclose(fc.utilisation_speedup_bound(u, S), 1.0 / (1.0 - u + u / S), rtol=1e-9)
+    raises_naming("utilisation", fc.utilisation_speedup_bound, str(u), S)
