@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ._checks import flag, positive, real_array, torch_generator
+from ._checks import finite_array_of, flag, positive, torch_generator
 
 __all__ = ["LatentEnsemble", "EnsembleHidden", "fit_ensemble", "MAX_MEMBERS"]
 
@@ -284,7 +284,8 @@ class LatentEnsemble:
         """Latent spread of the members' latest predictions, one value per batch member
         ``(B,)``, in units of the latent coordinates' training std (see the module doc)."""
         z = self.member_predictions(hidden)
-        return latent_spread(z, self.latent_scale.to(z.dtype))
+        # unchecked: a NaN prediction gives a NaN spread, which stops a macro phase (ledlib.adaptive)
+        return _spread(z, self.latent_scale.to(z.dtype))
 
     @torch.no_grad()
     def observable_spread(self, hidden: EnsembleHidden, generator: torch.Generator | None = None) -> np.ndarray:
@@ -306,7 +307,7 @@ def latent_spread(z: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.T
     """``sqrt(mean_d var_k(z_k,d / s_d))`` of members' states ``z (K, B, d_z)`` -> ``(B,)``,
     the variance over ``k`` with ``K - 1`` degrees of freedom, deviations from member 0."""
     if not isinstance(z, torch.Tensor):
-        z = torch.from_numpy(real_array("z", z))
+        z = torch.as_tensor(finite_array_of("z", z))  # its dtype kept
     elif z.dtype.is_complex:
         raise TypeError(f"z must be a real tensor, got dtype {z.dtype}")
     if z.ndim != 3 or z.shape[0] < 2:
@@ -319,6 +320,10 @@ def latent_spread(z: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.T
             raise ValueError("scale must hold finite numbers > 0")
     else:
         scale = positive("scale", scale)
+    return _spread(z, scale)
+
+
+def _spread(z: torch.Tensor, scale) -> torch.Tensor:
     u = z / scale
     d = u - u[0]
     var = ((d - d.mean(dim=0)) ** 2).sum(dim=0) / (z.shape[0] - 1)

@@ -91,7 +91,8 @@ class Recording:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         object.__setattr__(self, "dtype", dtype)
         # the form of record_at is checked here, its times against a forecast's grid in plan()
-        record_steps(self.record_at, 1, 0.0, 1.0) if not _is_times(self.record_at) else None
+        if not _is_times(self.record_at):
+            record_steps(self.record_at, 1, 0.0, 1.0)
         if callable(self.observers) or isinstance(self.observers, (str, bytes)):
             raise TypeError(f"observers must be a sequence of callables f(t, states), got {self.observers!r}")
         try:
