@@ -14,6 +14,7 @@ from .tradeoffs import *  # noqa: F401,F403
 from .scorecard import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .own_simulator import *  # noqa: F401,F403
+from .grid import *  # noqa: F401,F403
 from .style import (COLUMN_PX, MAX_PANELS_PER_ROW, MIN_DPI, MIN_TEXT_PX, PAGE_WIDTH_IN, PAPER_STYLE,  # noqa: F401
                     block_means, layout_report, legible, panel_grid, paper_line, paper_value, rendered_text_px)
 
@@ -33,9 +34,9 @@ def _shown_legible(fn):
 
 
 def _wrap_all():
-    from . import adaptive, fhn, ks, own_simulator, particles, scorecard, systems, theory, tradeoffs
+    from . import adaptive, fhn, grid, ks, own_simulator, particles, scorecard, systems, theory, tradeoffs
 
-    for mod in (systems, theory, ks, fhn, particles, tradeoffs, scorecard, adaptive, own_simulator):
+    for mod in (systems, theory, ks, fhn, particles, tradeoffs, scorecard, adaptive, own_simulator, grid):
         for name in mod.__all__:
             fn = getattr(mod, name)
             if callable(fn) and not isinstance(fn, type) and not hasattr(fn, "__wrapped__"):
