@@ -15,7 +15,7 @@ c.LabServerApp.app_settings_dir = str(ROOT / "jupyter" / "lab-settings")
 
 class RepositoryRootKernelManager(AsyncMappingKernelManager):
     """Kernels start in the repository root, as the chapter runner (papermill, cwd=ROOT)
-    starts them, so a chapter's relative paths (results_dir="book/results") mean the same
+    starts them, so a chapter's relative paths (results_dir=".cache/results") mean the same
     when a reader runs it here."""
 
     def cwd_for_path(self, path, **kwargs):

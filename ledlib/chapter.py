@@ -73,7 +73,7 @@ class Chapter:
         self.recorded[claim] = ours
 
 
-def setup(profile: str, device: str = "auto", *, results_dir="book/results", cache_dir: str = "",
+def setup(profile: str, device: str = "auto", *, results_dir=".cache/results", cache_dir: str = "",
           threads: int = 1, dpi: int = 90, font_size: int = 9) -> Chapter:
     """Check ``profile``, resolve ``device``, and set what every chapter sets: ``threads``
     torch threads (small networks: per-op overhead dominates; one thread matches the

@@ -26,7 +26,7 @@
 profile = "quick"  # "quick" (seconds on a CPU) or "paper" (longer training of the demos)
 device = "auto"  # "auto", "cpu" or "cuda": where the demo networks train
 seed = 0
-results_dir = "book/results"  # unused: this chapter records no claims
+results_dir = ".cache/results"  # unused: this chapter records no claims
 cache_dir = ""  # unused: nothing here is cached
 
 # %% tags=["remove-cell"]

@@ -30,7 +30,7 @@
 profile = "quick"  # "quick" (minutes on a CPU) or "paper" (the paper's sizes)
 device = "auto"  # unused here: the micro solvers run in NumPy
 seed = 0
-results_dir = "book/results"
+results_dir = ".cache/results"  # your run's scorecard entries (the book's runner passes book/results)
 cache_dir = ""  # data cache; "" uses $LED_CACHE_DIR or .cache/
 
 # %% tags=["remove-cell"]

@@ -38,7 +38,7 @@
 profile = "quick"  # "quick" (minutes on a CPU) or "paper" (the paper's sizes; hours on a CPU)
 device = "auto"  # "auto", "cpu" or "cuda": where the networks train and run
 seed = 0
-results_dir = "book/results"
+results_dir = ".cache/results"  # your run's scorecard entries (the book's runner passes book/results)
 cache_dir = ""  # data and model cache; "" uses $LED_CACHE_DIR or .cache/
 n_ic = 0  # initial conditions of the statistical study (0: the profile's default)
 n_runs = 0  # LED runs per initial condition (0: the profile's default)

@@ -34,7 +34,7 @@
 profile = "quick"  # "quick" (minutes on a CPU) or "paper" (the paper's sizes; hours on a CPU)
 device = "auto"  # "auto", "cpu" or "cuda": where the networks train and run
 seed = 0
-results_dir = "book/results"
+results_dir = ".cache/results"  # your run's scorecard entries (the book's runner passes book/results)
 cache_dir = ""  # data and model cache; "" uses $LED_CACHE_DIR or .cache/
 
 # %% tags=["remove-cell"]

@@ -25,7 +25,7 @@
 profile = "quick"
 device = "auto"
 seed = 0
-results_dir = "book/results"
+results_dir = "book/results"  # the committed scorecard this page renders (the runner passes its own)
 cache_dir = ""
 
 # %% tags=["remove-cell"]

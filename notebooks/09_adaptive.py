@@ -51,7 +51,7 @@
 profile = "quick"
 device = "auto"
 seed = 0
-results_dir = "book/results"
+results_dir = ".cache/results"  # your run's scorecard entries (the book's runner passes book/results)
 cache_dir = ""
 
 # %% tags=["remove-cell"]

@@ -36,7 +36,7 @@
 profile = "quick"  # "quick" (about a minute on a CPU) or "paper" (more data, the "medium" template)
 device = "auto"  # "auto", "cpu" or "cuda": where the networks train and run
 seed = 0
-results_dir = "book/results"
+results_dir = ".cache/results"  # your run's scorecard entries (the book's runner passes book/results)
 cache_dir = ""  # data and model cache; "" uses $LED_CACHE_DIR or .cache/
 
 # %% tags=["remove-cell"]
