@@ -36,7 +36,7 @@
 profile = "quick"  # "quick" (minutes on a CPU) or "paper" (the paper's sizes; hours on a CPU)
 device = "auto"  # "auto", "cpu" or "cuda": where the networks train and run
 seed = 0
-results_dir = "book/results"
+results_dir = ".cache/results"  # your run's scorecard entries (the book's runner passes book/results)
 cache_dir = ""  # data and model cache; "" uses $LED_CACHE_DIR or .cache/
 n_ic = 0  # initial conditions of the statistical study (0: the profile's default)
 n_runs = 0  # LED runs per initial condition (0: the profile's default)
@@ -118,8 +118,8 @@ plots.particle_snapshots_compare(P.snaps, chapter.snapshots(truth, P.snaps),
 # %% [markdown]
 # ## The latent space: metastable states (Figures 22, 23 and 4)
 #
-# What has LED learned? A long latent-only run ($T = 4000$ after the warm-up, cheap
-# because no particles are moved) traces the latent dynamics. Its principal components,
+# What has LED learned? A long latent-only run (cheap because no particles are moved;
+# its length is printed below) traces the latent dynamics. Its principal components,
 # coloured by how often each region is visited, show where the dynamics linger. The paper
 # sees six dense regions, clusters them by spectral clustering of the PCA modes, and
 # decodes each cluster centre into a configuration: the metastable states of the cloud.
@@ -143,7 +143,8 @@ z_centres = torch.tensor(states.z_latent_centres, dtype=torch.float32)
 configs_k = led.decode(z_centres, n_particles=ad3.n_particles, generator=gen).cpu().numpy()
 
 # %% tags=["hide-input"]
-print(f"PCA of the latent run: the first three modes hold {pca.energy[:3].sum():.1%} of its variance")
+print(f"latent run of T = {P.T_long:g} after the warm-up ({len(z_pca)} samples); PCA: the first three modes hold "
+      f"{pca.energy[:3].sum():.1%} of its variance")
 print("leading eigenvalues: " + ", ".join(f"{v:.4f}" for v in eig))
 print(states.summary() + "; members per cluster " + ", ".join(str(n) for n in np.bincount(labels)))
 record("AD3.n_metastable_states", 1 if states.k is None else states.k, paper=6, figure="F4, F22, F23",

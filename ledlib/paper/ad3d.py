@@ -54,8 +54,12 @@ TABLES = {
 }
 
 
+# T_long: the latent-only run the metastable states are read from (the paper does not say
+# its length). Latent steps cost microseconds, and a count needs a run that visits its
+# states many times: the quick model's run of T = 1000 had an integrated autocorrelation
+# time of 291 samples (3 effective samples); 50 effective samples need ~100 of them.
 PROTOCOL = {
-    "paper": Protocol(T_warm=60.0, T_mu=50.0, T_ms=(900.0, 450.0, 250.0), T_f=4000.0, T_show=1000.0, T_long=4000.0,
+    "paper": Protocol(T_warm=60.0, T_mu=50.0, T_ms=(900.0, 450.0, 250.0), T_f=4000.0, T_show=1000.0, T_long=20000.0,
                       record_every=10, n_ic=4, n_runs=16, i0=200, T_speed=100.0,
                       snaps=(0.0, 500.0, 625.0, 875.0)),
     "quick": Protocol(T_warm=5.0, T_mu=5.0, T_ms=(45.0, 25.0), T_f=100.0, T_show=50.0, T_long=1000.0,
