@@ -27,6 +27,8 @@ from numbers import Integral, Real
 from typing import Any
 
 from ._checks import int_at_least as _int
+
+MAX_LAYER_WIDTH = 10**5  # units in one layer (and latent dimensions): far above any LED, far below allocation errors
 from ._checks import real_in as _real
 from ._checks import safe_name as _safe_name
 
@@ -105,6 +107,9 @@ class AutoencoderConfig:
         _set(self, "d_p", _int("d_p", self.d_p))
         _set(self, "n_kernels", _int("n_kernels (K)", self.n_kernels))
         _set(self, "md_hidden", _int("md_hidden", self.md_hidden))
+        for name in ("d_z", "width", "d_p", "md_hidden"):  # a layer of 10^12 units dies in torch's allocator
+            if getattr(self, name) > MAX_LAYER_WIDTH:
+                raise ValueError(f"{name} must be an integer in [1, {MAX_LAYER_WIDTH}], got {getattr(self, name)}")
         _set(self, "softplus_eps", _real("softplus_eps", self.softplus_eps, 0.0, strict=True, hi=0.5))
         if self.kind == "particle" and len(self.obs_shape) != 2:
             raise ValueError("obs_shape must be (n_particles, d_x) for kind='particle', "

@@ -215,3 +215,11 @@ def test_train_config_defaults_are_the_documented_medium_schedule():
     assert (t.lr, t.batch_size, t.bptt, t.hidden_propagation_length) == (1e-3, 32, 100, 500)
     for name in ("max_epochs", "patience", "bptt", "hidden_propagation_length"):
         assert str(getattr(t, name)) in TrainConfig.__doc__
+
+
+def test_absurd_layer_widths_are_refused_before_torch_allocates():
+    from ledlib.configs import MAX_LAYER_WIDTH, template
+
+    assert template((3,), d_z=MAX_LAYER_WIDTH).ae.d_z == MAX_LAYER_WIDTH
+    with pytest.raises(ValueError, match=r"d_z must be an integer in \[1, 100000\], got 1000000000000"):
+        template((3,), d_z=10**12)

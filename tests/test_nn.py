@@ -412,3 +412,5 @@ def test_latent_rollout_equals_iterating_the_sequence_module(cell, residual, n_l
         LatentRollout(rnn, torch.zeros(2, 4))
     with pytest.raises(ValueError, match="n must be"):
         roll.advance(-1)
+    with pytest.raises(ValueError, match=r"n must be at most 100000000 steps, got 1000000000000"):
+        roll.advance(10**12)  # refused at once, not looped

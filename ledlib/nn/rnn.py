@@ -125,8 +125,12 @@ class LatentRollout:
 
     def advance(self, n: int) -> None:
         """``n`` steps of the RNN on its own output."""
+        from ..forecast.schedule import MAX_STEPS  # a Python loop: refuse what would never end
+
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        if n > MAX_STEPS:
+            raise ValueError(f"n must be at most {MAX_STEPS} steps, got {n}")
         r = self._rnn
         if not self._fused:
             for _ in range(n):
