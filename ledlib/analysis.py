@@ -566,3 +566,48 @@ def spectrum_floor(u, u_rec, L) -> SpectrumFloor:
 
 
 __all__ += ["reconstruct", "SpectrumFloor", "spectrum_floor"]
+
+
+@dataclass(frozen=True)
+class LatentSpan:
+    """The span of a model's training latents (:func:`latent_span`): their mean, the ``k``
+    leading principal directions (rows of ``basis``) that hold ``energy`` of the variance,
+    and ``scale``, the root-mean-square distance of the training latents from their mean."""
+
+    mean: np.ndarray
+    basis: np.ndarray
+    scale: float
+    energy: float
+
+    @property
+    def k(self) -> int:
+        return int(self.basis.shape[0])
+
+    def off_span(self, z) -> np.ndarray:
+        """Distance of each latent state of ``z (n, d_z)`` from the span, in units of ``scale``:
+        ~0 for states like the training ones; it grows when a forecast leaves the directions
+        the RNN was trained in."""
+        z = _data_matrix("z", z)
+        if z.shape[1] != self.mean.size:
+            raise ValueError(f"z must have {self.mean.size} latent coordinates, got {z.shape[1]}")
+        c = z - self.mean
+        return np.linalg.norm(c - (c @ self.basis.T) @ self.basis, axis=1) / self.scale
+
+
+def latent_span(z_train, energy: float = 0.9999) -> LatentSpan:
+    """The principal directions of the training latents ``z_train (n, d_z)`` that hold at
+    least ``energy`` of their variance (e.g. FHN's d_z = 32 autoencoder puts its latents in
+    15 of 32 directions); :meth:`LatentSpan.off_span` measures how far a forecast leaves them."""
+    z = _data_matrix("z_train", z_train)
+    if isinstance(energy, bool) or not isinstance(energy, (int, float)) or not 0 < energy <= 1:
+        raise ValueError(f"energy must be a fraction in (0, 1], got {energy!r}")
+    mean = z.mean(axis=0)
+    _, s, vt = np.linalg.svd(z - mean, full_matrices=False)
+    total = float(np.sum(s ** 2))
+    if total == 0:
+        raise ValueError("z_train has no variance: every latent state is the same")
+    k = int(min(np.searchsorted(np.cumsum(s ** 2) / total, energy) + 1, len(s)))
+    return LatentSpan(mean, vt[:k], float(np.sqrt(total / z.shape[0])), float(energy))
+
+
+__all__ += ["LatentSpan", "latent_span"]

@@ -324,6 +324,34 @@ def fit_line(name: str, fitted) -> str:
     return line + (" [cached]" if getattr(fitted, "from_cache", False) else "")
 
 
+def off_span_line(name: str, model, system, train_split, test_split, T_warm: int, *, seed: int = 0,
+                  energy: float = 0.9999) -> str:
+    """How far LED's latent forecast of the first trajectory of ``test_split`` (after a
+    warm-up of ``T_warm`` samples) leaves the span of the latents of ``train_split``
+    (:func:`ledlib.analysis.latent_span`): one line with the span's size and the forecast's
+    mean distance from it over its first ten and its last fifty steps, beside the encoded
+    truth's, in units of the training latents' spread."""
+    import numpy as np
+
+    from .analysis import latent_span
+    from .forecast import forecast
+    from .train import encode_trajectories
+
+    span = latent_span(encode_trajectories(model, train_split.states).reshape(-1, model.d_z), energy)
+    x, t = test_split.states[:1], test_split.t[0]
+    n = x.shape[1] - 1 - T_warm
+    if n < 50:
+        raise ValueError(f"the test trajectory must leave at least 50 forecast steps after T_warm={T_warm}, got {n}")
+    r = forecast(model, system, x[:, 0], float(n) * float(system.coarse_dt), T_warm=T_warm * float(system.coarse_dt),
+                 t0=float(t[0]), seed=seed, record_at="none", keep_latents="all")
+    z_fc = r.latents[0, 0, 1:]
+    z_true = encode_trajectories(model, x)[0, T_warm + 1:]
+    d_fc, d_true = span.off_span(z_fc), span.off_span(z_true)
+    return (f"{name}: training latents span {span.k} of {model.d_z} directions ({100 * energy:g} % of their "
+            f"variance); distance of the forecast from that span: first 10 steps {np.mean(d_fc[:10]):.2g}, "
+            f"last 50 {np.mean(d_fc[-50:]):.2g} (the encoded truth: {np.mean(d_true):.2g})")
+
+
 def forecast_split(model, system, split, T_warm: int, *, traj=None, seed: int = 0):
     """LED's forecast of a split's trajectories from their first sample to their end after a
     warm-up of ``T_warm`` samples (``T_warm`` coarse steps of ``system.coarse_dt``). ``traj``: ``None`` (all), a slice of the

@@ -228,8 +228,22 @@ for name, (u_, v_) in led_mnad.items():
 record("FHN.mnad_u_led", mnad_u, note=f"T_warm={P.T_warm}, {len(t_pred)} forecast steps after it, to t=452")
 record("FHN.mnad_v_led", mnad_v, note=f"T_warm={P.T_warm}, {len(t_pred)} forecast steps after it, to t=452")
 for k, channel in enumerate("uv"):
-    record(f"FHN.mnad_{channel}_led_variants", {name.removeprefix("LED-").replace("-LD", "-"): float(m[k]) for name, m in led_mnad.items()},
+    record(f"FHN.mnad_{channel}_led_variants",
+           {name.removeprefix("LED-").replace("-LD", "-"): float(m[k]) for name, m in led_mnad.items()},
            note=f"T_warm={P.T_warm}; each variant's RNN seed picked by validation forecast MNAD")
+
+# %% [markdown]
+# Where a variant's forecast drifts, is it leaving the part of the latent space it was
+# trained in? An autoencoder with a large $d_z$ need not use all of it: its training
+# latents may span fewer directions (those holding 99.99 % of their variance, counted
+# below). The RNN only ever sees states inside that span, and nothing in its training
+# tells it what to do outside. For each variant we print the distance of the latent
+# forecast from the span, early and late in the test forecast, beside that of the encoded
+# truth (in units of the training latents' spread).
+
+# %% tags=["hide-input"]
+for name, f in fits.items():
+    print(chapter.off_span_line(name, f.led, system, ds.train, ds.test, P.T_warm, seed=seed))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figures 33 and 6B: the test trajectory (target), LED's forecast after the warm-up, and the absolute error, for the activator u (top) and the inhibitor v (bottom).", "name": "fig-fhn-contours"}}
 plots.fhn_prediction_contours(truth, pred, t_pred, system.x);

@@ -316,3 +316,30 @@ def test_reconstruction_error_is_the_mean_square_in_network_units():
         A.reconstruction_error(led, np.zeros((4, 63)))
     with pytest.raises(TypeError, match="led must be"):
         A.reconstruction_error(cfg, flat)
+
+
+def test_latent_span_finds_the_subspace_and_measures_the_distance_from_it():
+    """Latents on a 3-plane in R^6 (plus 1e-6 noise): the span has k = 3, states on the
+    plane are ~0 from it, and a state moved off the plane by a known vector is at exactly
+    that distance (in units of the training latents' spread)."""
+    from ledlib import analysis
+
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    plane, normal = q[:, :3], q[:, 3]
+    centre = np.arange(6.0)
+    z = centre + rng.normal(size=(500, 3)) * [3.0, 2.0, 1.0] @ plane.T + 1e-6 * rng.normal(size=(500, 6))
+    span = analysis.latent_span(z, energy=0.9999)
+    assert span.k == 3
+    scale = np.sqrt(np.sum((z - z.mean(0)) ** 2) / len(z))
+    assert span.scale == pytest.approx(scale)
+    on = centre + np.array([[1.0, -2.0, 0.5]]) @ plane.T
+    assert span.off_span(on)[0] < 1e-5
+    assert span.off_span(on + 4.0 * normal)[0] == pytest.approx(4.0 / scale, rel=1e-5)
+    assert analysis.latent_span(z, energy=1.0).k == 6
+    with pytest.raises(ValueError, match="energy must be a fraction"):
+        analysis.latent_span(z, energy=0.0)
+    with pytest.raises(ValueError, match="z must have 6 latent coordinates"):
+        span.off_span(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="no variance"):
+        analysis.latent_span(np.ones((10, 4)))

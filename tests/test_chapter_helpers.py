@@ -227,3 +227,24 @@ def test_fit_line_names_each_stage_and_the_picked_rnn_seed():
     assert line.endswith("RNN seed 1 picked (validation forecast MNAD seed 0: 0.11, seed 1: 0.0072, seed 2: 0.15)")
     with pytest.raises(TypeError, match="fitted"):
         chapter.fit_line("x", SimpleNamespace(ae=None, rnn={}))
+
+
+def test_off_span_line_reports_the_span_and_the_forecasts_distance_from_it(rotation_fit):
+    """The numbers of the line are those of analysis.latent_span applied to the encoded
+    training latents and to the split's own forecast (same seed, same forecast)."""
+    import re
+
+    from ledlib import analysis, chapter, forecast, train
+
+    sim, ds, fit = rotation_fit
+    line = chapter.off_span_line("rot", fit.led, sim, ds.train, ds.test, 20, seed=0)
+    span = analysis.latent_span(train.encode_trajectories(fit.led, ds.train.states).reshape(-1, 2))
+    r = forecast.forecast(fit.led, sim, ds.test.states[:1, 0], float((80 - 1 - 20) * sim.coarse_dt),
+                          T_warm=20 * sim.coarse_dt, t0=float(ds.test.t[0, 0]), seed=0, record_at="none",
+                          keep_latents="all")
+    d = span.off_span(r.latents[0, 0, 1:])
+    assert line.startswith(f"rot: training latents span {span.k} of 2 directions")
+    first, last = (float(v) for v in re.search(r"first 10 steps (\S+), last 50 (\S+) ", line).groups())
+    assert first == pytest.approx(float(f"{d[:10].mean():.2g}")) and last == pytest.approx(float(f"{d[-50:].mean():.2g}"))
+    with pytest.raises(ValueError, match="at least 50 forecast steps"):
+        chapter.off_span_line("rot", fit.led, sim, ds.train, ds.test, 40)
