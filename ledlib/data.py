@@ -132,6 +132,8 @@ class DatasetSpec:
             raise ValueError(f"transient must be a finite number >= 0, got {self.transient!r}")
         if not self.transient >= 0:
             raise ValueError(f"transient must be >= 0, got {self.transient}")
+        if self.transient > 0:  # a whole, representable number of solver steps (as generate() checks)
+            _systems.base.steps_per(self.transient, self.make_system().dt, name="transient")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.scaling not in _SCALERS:

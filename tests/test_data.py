@@ -438,3 +438,10 @@ def test_file_lock_is_exclusive_and_removed_on_release(tmp_path):
 def _hold(lock, log):
     with data.file_lock(lock):
         log.write_text("in")
+
+
+def test_a_transient_of_absurd_length_is_refused_when_the_spec_is_made():
+    s = data.spec("KS", "quick")
+    with pytest.raises(ValueError, match=r"transient=1e\+308 must be at most .* solver steps"):
+        s.with_(transient=1e308)
+    assert s.with_(transient=2.5).transient == 2.5  # a whole number of the solver's steps is fine
