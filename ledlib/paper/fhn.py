@@ -182,19 +182,15 @@ RNN_SEEDS = {"paper": (0, 1, 2, 3), "quick": (0, 1)}
 def validation_forecast_mnad(led, dataset, *, T_warm: float | None = None, seed: int = 0) -> float:
     """MNAD of LED's latent forecast of the validation trajectories after a warm-up of
     ``T_warm`` (default: ``PROTOCOL[profile].T_warm``), mean over u, v and the
-    trajectories: the FHN chapter's criterion for a pick (the test trajectory plays no part)."""
-    import numpy as np
-
-    from .. import forecast, metrics
+    trajectories: the FHN chapter's criterion for a pick (the test trajectory plays no part);
+    :func:`ledlib.chapter.validation_mnad` on ``dataset.val``."""
+    from ..chapter import validation_mnad
 
     T_warm = int(PROTOCOL[led.config.profile].T_warm if T_warm is None else T_warm)
-    x = dataset.val.states
-    if not 0 < T_warm < x.shape[1] - 1:
-        raise ValueError(f"T_warm must be in (0, {x.shape[1] - 1}) samples of the validation data, got {T_warm}")
-    r = forecast.forecast(led, dataset.system(), x[:, 0], float(x.shape[1] - 1 - T_warm), T_warm=float(T_warm),
-                          t0=float(dataset.val.t[0, 0]), seed=seed)
-    return float(np.mean([metrics.mnad(x[i, T_warm + 1:, k], r.states[i, 0, :, k])
-                          for i in range(len(x)) for k in (0, 1)]))
+    n = dataset.val.states.shape[1]
+    if not 0 < T_warm < n - 1:
+        raise ValueError(f"T_warm must be in (0, {n - 1}) samples of the validation data, got {T_warm}")
+    return validation_mnad(led, dataset.system(), dataset.val, T_warm, seed=seed)
 
 
 @dataclass(frozen=True)
