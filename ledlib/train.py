@@ -48,6 +48,7 @@ import os
 import random
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -68,7 +69,7 @@ from .nn.rnn import LatentRNN, detach_hidden
 __all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
            "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "FittedLED", "model_key", "model_stem",
            "models_dir", "read_manifest", "save_checkpoint", "load_checkpoint", "Checkpointer", "EarlyStopping",
-           "EpochLoop", "CHECKPOINT_FORMAT"]
+           "EpochLoop", "CHECKPOINT_FORMAT", "NotCached", "loading_only"]
 
 CHECKPOINT_FORMAT = "ledlib.train/1"
 _EVAL_BATCH = 256
@@ -827,6 +828,31 @@ def _load_cached(stem: Path, device) -> tuple[LED | None, dict | None]:
     return led, led.train_record["record"]
 
 
+class NotCached(LookupError):
+    """A model asked for inside :func:`loading_only` is neither shipped nor cached."""
+
+    def __init__(self, stem: Path):
+        super().__init__(f"not shipped or cached, and training is refused (loading_only): {stem}")
+        self.stem = stem
+
+
+_loads: list | None = None  # inside loading_only(): the models loaded; training refused
+
+
+@contextmanager
+def loading_only():
+    """Within it, :func:`fit`, :func:`fit_led`, :func:`fit_autoencoder` and :func:`fit_rnn`
+    only load: a model neither shipped nor cached raises :class:`NotCached` instead of
+    training. Yields the list of ``(cache stem, source)`` of every model loaded, ``source``
+    ``"shipped"`` or ``"cache"`` (``scripts/ship_models.py --jobs`` ships exactly those)."""
+    global _loads
+    outer, _loads = _loads, []
+    try:
+        yield _loads
+    finally:
+        _loads = outer
+
+
 def _load_or_train(stem: Path, key: str, device, train, data_hash: str, stage: str,
                    seed: int) -> tuple[LED, dict, Path, str]:
     """The model of ``key``: shipped (``models/``), else cached at ``stem``, else
@@ -836,17 +862,24 @@ def _load_or_train(stem: Path, key: str, device, train, data_hash: str, stage: s
     from .data import file_lock
     from .nn.led import model_files
 
+    def found(result):
+        if _loads is not None:
+            _loads.append((stem, result[-1]))
+        return result
+
     shipped = _load_shipped(key, device)
     if shipped is not None:
-        return (*shipped, "shipped")
+        return found((*shipped, "shipped"))
     weights = model_files(stem)[0]
     led, info = _load_cached(stem, device)
     if led is not None:
-        return led, info, weights, "cache"
+        return found((led, info, weights, "cache"))
+    if _loads is not None:
+        raise NotCached(stem)
     with file_lock(stem.with_name(f".{stem.name}.lock")):
         led, info = _load_cached(stem, device)
         if led is not None:
-            return led, info, weights, "cache"
+            return found((led, info, weights, "cache"))
         led, info = train()
         # what the model is, for scripts/ship_models.py: its key, stage and seed with the record
         led.data_hash = data_hash

@@ -2,6 +2,12 @@
 
     python scripts/ship_models.py --cache /root/led-cache            # into <repo>/models
     python scripts/ship_models.py --cache DIR --out DIR2 --dry-run   # what would be shipped
+    python scripts/ship_models.py --cache DIR --jobs FHN KS          # only what those chapters load
+
+``--jobs SYSTEM ...`` ships only the models the chapters' jobs (``ledlib.studies.jobs``,
+``--profile``, default paper) load from the cache, found by running each job with
+training refused (``ledlib.train.loading_only``); the jobs whose models are missing are
+listed. Without it, every model of the cache is shipped (experiments too).
 
 Reads ``<cache>/models`` (never writes there) in both formats:
 
@@ -117,13 +123,31 @@ def _legacy(pt: Path, cache: Path, datasets, loaded: dict) -> tuple[LED, str, st
     return led, key, stage, seed, record
 
 
-def ship(cache, out=None, dry_run: bool = False) -> dict:
-    """Ship every model of ``cache`` into ``out`` (default: ``ledlib.train.models_dir()``);
-    returns the manifest written (or that would be)."""
+def job_stems(cache, systems, profile: str = "paper") -> tuple[set[str], list[str]]:
+    """The cache stems of the models the jobs of ``systems`` load from ``cache`` (not
+    those already shipped), and the names of the jobs whose models are missing."""
+    from ledlib import studies
+
+    missing = []
+    with train.loading_only() as loads:
+        for system in systems:
+            for job in studies.jobs(system, profile):
+                try:
+                    job.run(str(cache), 0, "cpu")
+                except train.NotCached as err:
+                    missing.append(f"{job.name} ({err.stem.name})")
+    return {stem.name for stem, source in loads if source == "cache"}, missing
+
+
+def ship(cache, out=None, dry_run: bool = False, only=None) -> dict:
+    """Ship every model of ``cache`` (or those whose stem is in ``only``) into ``out``
+    (default: ``ledlib.train.models_dir()``); returns the manifest written (or that would be)."""
     cache, out = Path(cache), train.models_dir(out)
     manifest = train.read_manifest(out)
     datasets, loaded = _datasets(cache), {}
     candidates = sorted((cache / "models").glob("*.json")) + sorted((cache / "models").glob("*.pt"))
+    if only is not None:
+        candidates = [p for p in candidates if p.stem in only]
     for path in candidates:
         try:
             if path.suffix == ".json":
@@ -159,10 +183,19 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", required=True, help="the cache to read (its models/ and data/ folders)")
     ap.add_argument("--out", default=None, help="the models folder (default: $LED_MODELS_DIR or <repo>/models)")
     ap.add_argument("--dry-run", action="store_true", help="list what would be shipped; write nothing")
+    ap.add_argument("--jobs", nargs="+", metavar="SYSTEM", choices=("KS", "FHN", "AD1D", "AD3D"),
+                    help="ship only the models these systems' chapter jobs load")
+    ap.add_argument("--profile", default="paper", choices=("quick", "paper"), help="the jobs' profile (--jobs)")
     args = ap.parse_args(argv)
     if not (Path(args.cache) / "models").is_dir():
         ap.error(f"--cache {args.cache}: no models/ folder there")
-    ship(args.cache, args.out, dry_run=args.dry_run)
+    only = None
+    if args.jobs:
+        only, missing = job_stems(args.cache, args.jobs, args.profile)
+        for name in missing:
+            print(f"  missing (train it first): {name}")
+        print(f"{len(only)} cached models loaded by the jobs of {' '.join(args.jobs)}")
+    ship(args.cache, args.out, dry_run=args.dry_run, only=only)
     return 0
 
 

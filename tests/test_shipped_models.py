@@ -149,3 +149,24 @@ def test_a_manifest_entry_pointing_outside_models_is_not_followed(tmp_path, tiny
     with pytest.warns(RuntimeWarning, match="outside"):
         got = train.fit(ds, cfg, cache=tmp_path / "c", progress=False, device="cpu")
     assert got.source == "trained"
+
+
+def test_loading_only_refuses_to_train_and_ships_exactly_what_was_loaded(tmp_path, tiny_ks, monkeypatch):
+    """Inside loading_only a missing model raises NotCached before any epoch; the loads are
+    recorded, and ship(only=...) ships those and not the other models of the cache."""
+    ds, cfg = tiny_ks
+    cache = tmp_path / "train-cache"
+    wanted = train.fit(ds, cfg, cache=cache, seed=0, progress=False, device="cpu")
+    train.fit(ds, cfg, cache=cache, seed=1, progress=False, device="cpu")  # an experiment, not to ship
+    ran = _no_epochs(monkeypatch)
+    with train.loading_only() as loads:
+        again = train.fit(ds, cfg, cache=cache, seed=0, progress=False, device="cpu")
+        with pytest.raises(train.NotCached, match="training is refused"):
+            train.fit(ds, cfg, cache=cache, seed=2, progress=False, device="cpu")
+    assert ran == [] and _same(again.led, wanted.led)
+    assert [(stem.name, source) for stem, source in loads] == [(wanted.path.name.removesuffix(".safetensors"),
+                                                                "cache")]
+    manifest = _ship_module().ship(cache, only={stem.name for stem, _ in loads})
+    assert list(manifest["models"]) == [train.model_key(cfg, data.content_hash(ds), 0)]
+    with pytest.raises(AssertionError, match="an epoch ran"):  # outside it, training is allowed again
+        train.fit(ds, cfg, cache=cache, seed=2, progress=False, device="cpu")
