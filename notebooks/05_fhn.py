@@ -150,15 +150,12 @@ for tid, text in (("T5", summary.split(";")[0] + f" ({profile} profile)"), ("T6"
 # in the pick. Each RNN is scored as the noise search above scores its levels: the
 # one-step validation loss and the MNAD of the forecast of the two validation
 # trajectories. The pick is also trained with RNN seeds 1-3, so the text under the table
-# says which differences exceed what the seed alone makes. The quick profile runs a toy
-# slice of its small LSTM.
+# says which differences exceed what the seed alone makes (`plots.grid_search_figure` draws
+# the same as bars). The quick profile runs a toy slice of its small LSTM.
 
 # %% tags=["hide-input"]
 grid6 = grid_search.run_or_load(6, profile, dataset=ds, cache=cache, seed=seed, device=str(dev))
 display(Markdown(grid_search.render(grid6)))
-
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Table 6, a slice of its RNN grid searched here (not a paper figure): FHN, the paper's autoencoder (d_z = 8); (a) each RNN's best one-step validation loss, (b) the MNAD of its forecast of the two validation trajectories (warm-up 75, then 375 steps). The pick is red and starred; 'best' marks the lowest of each score; grey is the pick's range over RNN seeds 0-3.", "name": "fig-fhn-grid"}}
-plots.grid_search_figure(grid6);
 
 # %% [markdown]
 # ## How many latent dimensions? (Figure 30)

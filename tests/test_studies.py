@@ -27,7 +27,8 @@ def test_study_jobs_are_distinct_and_cover_the_grids():
         latent = {(d, v) for v in (False, True) for d in studies.FHN_LATENT_GRID[profile]} - variants
         assert len(fhn) == len(studies.FHN_NOISE_GRID[profile]) + len(variants) - 1 + len(latent)
         ks = studies.jobs("KS", profile)
-        assert len(ks) == 2 * len(studies.KS_LATENT_GRID[profile])  # the main LED is one of the grid
+        # the main LED is one of the grid; the last job is its autoencoder without input noise
+        assert len(ks) == 2 * len(studies.KS_LATENT_GRID[profile]) + 1 and ks[-1].name == "KS-AE-8-no-noise"
     # the FHN noise-search job at the configured noise level is the chapter's main LED
     cfg = configs.get("FHN", "quick")
     main = studies.fhn_config(cfg, cfg.ae.d_z, cfg.ae.variational, cfg.rnn_train.noise_level)
