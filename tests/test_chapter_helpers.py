@@ -248,3 +248,35 @@ def test_off_span_line_reports_the_span_and_the_forecasts_distance_from_it(rotat
     assert first == pytest.approx(float(f"{d[:10].mean():.2g}")) and last == pytest.approx(float(f"{d[-50:].mean():.2g}"))
     with pytest.raises(ValueError, match="at least 50 forecast steps"):
         chapter.off_span_line("rot", fit.led, sim, ds.train, ds.test, 40)
+
+
+def test_forecast_panels_hold_each_runs_errors_against_the_truth_and_its_phases():
+    """Times after the warm-up, the true and predicted latents, the phases with the leading
+    macro step, and metrics.particle_errors of each run's first trajectory."""
+    from types import SimpleNamespace
+
+    from ledlib import chapter, metrics
+
+    rng = np.random.default_rng(3)
+    T, N = 6, 40
+    truth = SimpleNamespace(times=np.arange(T) + 10.0, t_start=10.0, latents=rng.normal(size=(1, 1, T, 2)),
+                            states=rng.normal(size=(1, 1, T, N, 3)))
+    runs = {"latent": SimpleNamespace(latents=rng.normal(size=(1, 1, T, 2)), phases=np.array(["macro"] * (T - 1)),
+                                      states=truth.states + 0.1),
+            "rho=5": SimpleNamespace(latents=rng.normal(size=(1, 1, T, 2)),
+                                     phases=np.array(["macro", "micro"] * 2 + ["macro"]),
+                                     states=rng.normal(size=(1, 1, T, N, 3)))}
+    panels = chapter.forecast_panels(truth, runs)
+    assert list(panels) == ["latent", "rho=5"]
+    for lab, r in runs.items():
+        p = panels[lab]
+        np.testing.assert_array_equal(p["t"], np.arange(T))
+        np.testing.assert_array_equal(p["z_true"], truth.latents[0, 0])
+        np.testing.assert_array_equal(p["z_pred"], r.latents[0, 0])
+        assert list(p["phases"]) == ["macro"] + list(r.phases)
+        want = metrics.particle_errors(r.states[0, 0], truth.states[0, 0])
+        for k in ("wd", "m1_err", "m2_err"):
+            np.testing.assert_allclose(p[k], want[k])
+    # a shift of every particle by 0.1 moves each marginal's mean by exactly 0.1, not its variance
+    np.testing.assert_allclose(panels["latent"]["m1_err"], 0.1, atol=1e-12)
+    np.testing.assert_allclose(panels["latent"]["m2_err"], 0.0, atol=1e-12)
