@@ -343,6 +343,17 @@ def sampling_floor(truth, metric: Callable, *, seed: int, n_splits: int = 1, axi
 # --------------------------------------------------------------------------- KS statistics
 
 
+def _field_pair(u_true, u_pred, L):
+    """Two periodic fields on the same grid (:func:`_periodic_field` each): ``(u_true, u_pred, L)``."""
+    u_true, L = _periodic_field("u_true", u_true, L)
+    u_pred, _ = _periodic_field("u_pred", u_pred, L)
+    if u_true.shape[-1] != u_pred.shape[-1]:
+        raise ValueError(
+            f"u_true and u_pred must have the same grid size n, got {u_true.shape[-1]} and {u_pred.shape[-1]}"
+        )
+    return u_true, u_pred, L
+
+
 def _periodic_field(name: str, u, L) -> tuple[np.ndarray, float]:
     u = finite_array(name, u, min_ndim=1)
     if u.shape[-1] < 2:
@@ -396,12 +407,7 @@ def spectrum_error(u_true, u_pred, L, *, kind: str = "log", floor: float = 1e-12
     energy, such as the conserved zero mean of KS, from dominating).
     ``kind="relative"``: ``sum |P_pred - P_true| / sum P_true``.
     """
-    u_true, L = _periodic_field("u_true", u_true, L)
-    u_pred, _ = _periodic_field("u_pred", u_pred, L)
-    if u_true.shape[-1] != u_pred.shape[-1]:
-        raise ValueError(
-            f"u_true and u_pred must have the same grid size n, got {u_true.shape[-1]} and {u_pred.shape[-1]}"
-        )
+    u_true, u_pred, L = _field_pair(u_true, u_pred, L)
     floor = positive("floor", floor)
     _, Pt = power_spectrum(u_true, L)
     _, Pp = power_spectrum(u_pred, L)
@@ -734,12 +740,7 @@ def spectrum_error_resolved(u_true, u_pred, L, k_max, *, kind: str = "relative")
     over those modes; ``kind="log"``: the mean of ``|log10(P_pred / P_true)|`` over them
     (no floor is added: every one of them must carry power in both spectra).
     A ``k_max`` within 1e-9 relative of a mode's wavenumber includes that mode."""
-    u_true, L = _periodic_field("u_true", u_true, L)
-    u_pred, _ = _periodic_field("u_pred", u_pred, L)
-    if u_true.shape[-1] != u_pred.shape[-1]:
-        raise ValueError(
-            f"u_true and u_pred must have the same grid size n, got {u_true.shape[-1]} and {u_pred.shape[-1]}"
-        )
+    u_true, u_pred, L = _field_pair(u_true, u_pred, L)
     k_max = positive("k_max", k_max)
     if kind not in ("relative", "log"):
         raise ValueError(f"kind must be 'relative' or 'log', got {kind!r}")

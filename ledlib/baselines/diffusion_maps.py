@@ -81,13 +81,18 @@ def _targets(name: str, Y, n: int, vector_ok: bool = True) -> np.ndarray:
     return Y
 
 
-def _scales(bandwidth_scales) -> tuple:
-    if bandwidth_scales is None or isinstance(bandwidth_scales, (str, bytes)):
-        raise TypeError(f"bandwidth_scales must be a sequence of numbers > 0, got {bandwidth_scales!r}")
+def _sequence(name: str, value, what: str) -> tuple:
+    """``value`` as a tuple; a string, ``None`` or a non-iterable is a TypeError naming ``name``."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of {what}, got {value!r}")
     try:
-        scales = tuple(bandwidth_scales)
+        return tuple(value)
     except TypeError:
-        raise TypeError(f"bandwidth_scales must be a sequence of numbers > 0, got {bandwidth_scales!r}") from None
+        raise TypeError(f"{name} must be a sequence of {what}, got {value!r}") from None
+
+
+def _scales(bandwidth_scales) -> tuple:
+    scales = _sequence("bandwidth_scales", bandwidth_scales, "numbers > 0")
     if not scales:
         raise ValueError("bandwidth_scales must hold at least one value")
     return tuple(real_in("bandwidth_scales", b, 0.0, strict=True) for b in scales)
@@ -270,12 +275,7 @@ def rank_feature_subsets(X, y, names, size: int, coordinates=None,
     y = real_array("y", y, finite=False)
     if y.shape != (X.shape[0],) or not np.all(np.isfinite(y)):
         raise ValueError(f"y must be a finite 1-D array of length {X.shape[0]}, got shape {y.shape}")
-    if names is None or isinstance(names, (str, bytes)):
-        raise TypeError(f"names must be a sequence of {X.shape[1]} column names, got {names!r}")
-    try:
-        names = tuple(names)
-    except TypeError:
-        raise TypeError(f"names must be a sequence of {X.shape[1]} column names, got {names!r}") from None
+    names = _sequence("names", names, f"{X.shape[1]} column names")
     bandwidth_scales = _scales(bandwidth_scales)
     if len(names) != X.shape[1] or len(set(names)) != len(names):
         raise ValueError(f"names must list {X.shape[1]} distinct column names, got {names}")
