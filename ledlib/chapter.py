@@ -117,6 +117,14 @@ def config_summary(cfg) -> str:
             f"BPTT {tr.bptt}, hidden propagation {tr.hidden_propagation_length}")
 
 
+def _how_it_ended(rec: dict) -> str:
+    """A training record's end: early stopping, the epoch limit, or a person's request
+    (a STOP file, :class:`ledlib.train.EpochLoop`)."""
+    if rec.get("stop_reason") == "requested":
+        return "stopped by request"
+    return "stopped early" if rec["stopped_early"] else "epoch limit"
+
+
 def training_report(fitted) -> str:
     """The two training stages of a fit (:class:`ledlib.train.FittedLED`), a line each:
     best validation loss, its epoch, the epochs run, the wall time and the device."""
@@ -125,7 +133,7 @@ def training_report(fitted) -> str:
         if not isinstance(rec, dict):
             raise TypeError(f"fitted must carry the training records .ae and .rnn (dicts), got {type(fitted).__name__}")
         lines.append(f"{stage}: best validation loss {rec['best_val_loss']:.3g} at epoch {rec['best_epoch']} of "
-                     f"{rec['epochs_run']}, {rec['wall_time_s']:.0f} s on {rec['device']}"
+                     f"{rec['epochs_run']} ({_how_it_ended(rec)}), {rec['wall_time_s']:.0f} s on {rec['device']}"
                      + (" (loaded from the cache)" if fitted.from_cache else ""))
     return "\n".join(lines)
 
@@ -312,8 +320,7 @@ def fit_line(name: str, fitted) -> str:
             raise TypeError(f"fitted must carry the training records .ae and .rnn (dicts), got {type(fitted).__name__}")
 
     def stage(label, rec):
-        stop = "stopped early" if rec["stopped_early"] else "epoch limit"
-        return (f"{label} {rec['epochs_run']} epochs ({stop}), best val loss {rec['best_val_loss']:.2e} "
+        return (f"{label} {rec['epochs_run']} epochs ({_how_it_ended(rec)}), best val loss {rec['best_val_loss']:.2e} "
                 f"({rec['wall_time_s']:.0f} s)")
 
     line = f"{name}: {stage('AE', fitted.ae)}; {stage('RNN', fitted.rnn)}"

@@ -100,6 +100,9 @@ class TrainResult:
     checkpoint_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     torch: str = field(default_factory=lambda: torch.__version__)  # the build that trained it
+    # why it ended: "patience" (early stopping), "max_epochs", or "requested" (a STOP file,
+    # see EpochLoop); "" in records written before this field existed
+    stop_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -281,6 +284,9 @@ class Checkpointer:
                          "seed": self.seed, **state}, self.last)
 
 
+STOP_FILE = "STOP"  # in a stage's checkpoint folder: end that training after this epoch
+
+
 class EarlyStopping:
     """Keeps the best validation loss, its epoch and weights; ``stop`` after ``patience``
     epochs without an improvement. An improvement is ``val < best * (1 - rel_tol)``
@@ -316,7 +322,12 @@ class EpochLoop:
     """What one training needs beyond its two functions: ``train_epoch(epoch, gens, opt)``
     returns the training loss, ``validate()`` the validation loss. ``diverge``: ``"raise"``
     (a non-finite loss raises :class:`TrainingDivergedError`, the module back at the last
-    checkpointed weights) or ``"continue"`` (it counts as an epoch without improvement)."""
+    checkpointed weights) or ``"continue"`` (it counts as an epoch without improvement).
+
+    A file named ``STOP`` in the checkpoint folder ends the training after the current
+    epoch, as early stopping would (best weights kept, the checkpoint marked finished, the
+    file removed); the record's ``stop_reason`` says ``"requested"``. It is how a person
+    ends a long training that has flattened out without losing it (``touch .../ae/STOP``)."""
 
     stage: str
     module: torch.nn.Module
@@ -330,11 +341,12 @@ class EpochLoop:
     diverge: str = "raise"
     progress: bool = False
     callback: Callable[[int, dict], None] | None = None
+    stop_reason: str = field(default="", init=False)  # set when the training ends (see above)
 
     def run(self, train_epoch, validate, resume: bool = False) -> dict[str, list]:
         """Train to early stopping or ``max_epochs``; the module ends with the best weights."""
         history = {"epoch": [], "train_loss": [], "val_loss": [], "lr": [], "epoch_time_s": [], "device": []}
-        start, finished = 0, False
+        start, finished, self.stop_reason = 0, False, ""
         ck = self.checkpointer.resume_state() if (resume and self.checkpointer is not None) else None
         if ck is not None:
             # on the CPU: random states stay CPU tensors; weights and Adam moments are
@@ -348,6 +360,7 @@ class EpochLoop:
             history.setdefault("device", ["unrecorded"] * len(history["epoch"]))
             self.stopper.restore(ck)
             finished, start = ck["finished"], ck["epoch"] + 1
+            self.stop_reason = ck.get("stop_reason", "")
         bar = tqdm(total=self.max_epochs, initial=start, desc=self.stage, unit="epoch", disable=not self.progress,
                    leave=False)
         try:
@@ -376,12 +389,18 @@ class EpochLoop:
         for k, v in (("epoch", epoch), ("train_loss", train_loss), ("val_loss", val_loss), ("lr", lr),
                      ("epoch_time_s", time.perf_counter() - t0), ("device", str(self.device))):
             history[k].append(v)
-        finished = self.stopper.stop or epoch == self.max_epochs - 1
+        stop_file = self.checkpointer.dir / STOP_FILE if self.checkpointer is not None else None
+        requested = stop_file is not None and stop_file.exists()
+        finished = self.stopper.stop or epoch == self.max_epochs - 1 or requested
+        if finished:
+            self.stop_reason = ("patience" if self.stopper.stop else "requested" if requested else "max_epochs")
         if self.checkpointer is not None:
             self.checkpointer.save_last({
                 "epoch": epoch, "model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": _rng_state(self.gens), "history": history,
-                **self.stopper.state(), "finished": finished})
+                **self.stopper.state(), "finished": finished, "stop_reason": self.stop_reason})
+        if requested:
+            stop_file.unlink(missing_ok=True)  # honoured: the checkpoint says finished
         bar.update(1)
         bar.set_postfix(train=f"{train_loss:.3e}", val=f"{val_loss:.3e}", lr=f"{lr:.1e}")
         if self.callback is not None:
@@ -418,7 +437,7 @@ def _fit(stage: str, module: torch.nn.Module, cfg: TrainConfig, train_epoch, val
                        wall_time_s=float(sum(history["epoch_time_s"])),
                        device="+".join(dict.fromkeys(history["device"])) or str(device), seed=seed,
                        checkpoint_dir=str(checkpoint_dir) if checkpoint_dir is not None else None,
-                       extra=extra or {})
+                       extra=extra or {}, stop_reason=loop.stop_reason)
 
 
 def _stage_config(config, which: str) -> TrainConfig:

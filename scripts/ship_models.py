@@ -50,7 +50,8 @@ def _summary(record: dict, stage: str) -> dict:
     """Epochs, best validation loss, device and wall time of each training stage."""
     stages = {"ae": record.get("ae", {}), "rnn": record.get("rnn", {})} if stage == "led" else {stage: record}
     return {name: {"epochs": r.get("epochs_run"), "best_val_loss": r.get("best_val_loss"),
-                   "device": r.get("device"), "wall_time_s": r.get("wall_time_s")}
+                   "device": r.get("device"), "wall_time_s": r.get("wall_time_s"),
+                   **({"stop_reason": r["stop_reason"]} if r.get("stop_reason") else {})}
             for name, r in stages.items() if r}
 
 

@@ -55,14 +55,16 @@ def test_config_summary_names_the_tables_terms():
 
 class _Fit:
     from_cache = True
-    ae = dict(best_val_loss=0.012345, best_epoch=7, epochs_run=9, wall_time_s=12.4, device="cpu")
-    rnn = dict(best_val_loss=2.0, best_epoch=1, epochs_run=3, wall_time_s=0.2, device="cuda")
+    ae = dict(best_val_loss=0.012345, best_epoch=7, epochs_run=9, wall_time_s=12.4, device="cpu", stopped_early=False,
+              stop_reason="requested")
+    rnn = dict(best_val_loss=2.0, best_epoch=1, epochs_run=3, wall_time_s=0.2, device="cuda", stopped_early=True)
 
 
 def test_training_report_one_line_per_stage():
     lines = chapter.training_report(_Fit()).splitlines()
-    assert lines == ["autoencoder: best validation loss 0.0123 at epoch 7 of 9, 12 s on cpu (loaded from the cache)",
-                     "RNN: best validation loss 2 at epoch 1 of 3, 0 s on cuda (loaded from the cache)"]
+    assert lines == ["autoencoder: best validation loss 0.0123 at epoch 7 of 9 (stopped by request), 12 s on cpu "
+                     "(loaded from the cache)",
+                     "RNN: best validation loss 2 at epoch 1 of 3 (stopped early), 0 s on cuda (loaded from the cache)"]
     with pytest.raises(TypeError, match="fitted"):
         chapter.training_report(object())
 

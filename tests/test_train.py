@@ -13,7 +13,7 @@ from ledlib import configs
 from ledlib.configs import AutoencoderConfig, TrainConfig
 from ledlib.device import resolve_device
 from ledlib.nn import LED, LatentRNN, build_autoencoder
-from ledlib.train import TrainingDivergedError, encode_trajectories, save_checkpoint, train_autoencoder, train_rnn
+from ledlib.train import STOP_FILE, TrainingDivergedError, encode_trajectories, save_checkpoint, train_autoencoder, train_rnn
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -87,6 +87,35 @@ def test_autoencoder_resume_is_bitwise_identical(tmp_path):
     _assert_bitwise_equal(last_full, last_res)
     # the run really continued from epoch 3 (not from scratch or from the end)
     assert r_full.history["epoch"] == list(range(6))
+
+
+def test_a_stop_file_ends_the_training_as_early_stopping_would(tmp_path):
+    cfg = TrainConfig(max_epochs=6, batch_size=16, noise_level=0.1, lr_patience=1, patience=50)
+    ae_cfg = AutoencoderConfig((12,), d_z=2, n_layers=2, width=16)
+    xtr, xva = _field_data(100, 0), _field_data(40, 1)
+    torch.manual_seed(0)
+    full = train_autoencoder(build_autoencoder(ae_cfg), xtr, xva, cfg, tmp_path / "full", seed=3, progress=False,
+                             device="cpu")
+
+    def request_stop(epoch, history):  # a person's `touch STOP` while epoch 3 runs
+        if epoch == 2:
+            (tmp_path / "part" / STOP_FILE).touch()
+
+    torch.manual_seed(0)
+    part = build_autoencoder(ae_cfg)
+    r = train_autoencoder(part, xtr, xva, cfg, tmp_path / "part", seed=3, progress=False, device="cpu",
+                          callback=request_stop)
+    assert full.stop_reason == "max_epochs" and full.epochs_run == 6
+    assert r.stop_reason == "requested" and r.epochs_run == 4 and not (tmp_path / "part" / STOP_FILE).exists()
+    assert _curves(r.history) == {k: v[:4] for k, v in _curves(full.history).items()}
+    best = int(np.argmin(r.history["val_loss"]))
+    assert r.best_epoch == best
+    # resuming a requested stop trains nothing more and keeps its best weights and reason
+    again = build_autoencoder(ae_cfg)
+    r2 = train_autoencoder(again, xtr, xva, cfg, tmp_path / "part", seed=3, progress=False, device="cpu",
+                           resume=True)
+    assert r2.epochs_run == 4 and r2.stop_reason == "requested"
+    _assert_bitwise_equal(_params(again), _params(part))
 
 
 @pytest.mark.parametrize("named", [True, False])
