@@ -23,6 +23,7 @@ from ledlib.forecast import MACRO, MICRO, forecast, measure_speedup, phase_sched
 from ledlib.nn import LED
 
 from test_forecast import MapSurrogate
+from untrained import shared_autoencoder_members
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -123,16 +124,7 @@ def test_accepting_everything_with_max_macro_is_the_fixed_cycle(ks, ks_x0, ks_tr
 # a real ensemble: the step-by-step macro path equals the fixed schedule's path
 # ---------------------------------------------------------------------------------
 def _ensemble(name: str, K: int = 3) -> LatentEnsemble:
-    cfg = configs.get(name, profile="quick")
-    torch.manual_seed(0)
-    first = LED(cfg).eval()
-    members = [first]
-    for k in range(1, K):
-        torch.manual_seed(k)
-        m = LED(cfg).eval()
-        m.autoencoder.load_state_dict(first.autoencoder.state_dict())
-        members.append(m)
-    return LatentEnsemble(members)
+    return LatentEnsemble(shared_autoencoder_members(name, K, normalised=False))
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,14 @@ from ledlib import configs, systems, train
 from ledlib.ensemble import LatentEnsemble, fit_ensemble, latent_spread
 from ledlib.forecast import forecast
 from ledlib.nn import LED
+from untrained import untrained_led
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _led(name: str, seed: int, ae_from: LED | None = None) -> LED:
-    torch.manual_seed(seed)
-    led = LED(configs.get(name, profile="quick")).eval()
-    if ae_from is not None:
-        led.autoencoder.load_state_dict(ae_from.autoencoder.state_dict())
-    # a latent normalisation that is not the identity, so that the spread's units show
-    led.rnn.set_normalization(torch.linspace(-0.5, 0.5, led.d_z), torch.linspace(0.5, 2.0, led.d_z))
-    return led
+    return untrained_led(name, seed, ae_from=ae_from)
 
 
 @pytest.fixture(scope="module")

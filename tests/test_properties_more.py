@@ -21,6 +21,7 @@ from ledlib import adaptive, clustering, configs, ensemble
 from ledlib.baselines import cspde
 from ledlib.baselines import finite_differences as fd
 from ledlib.nn import LED
+from untrained import shared_autoencoder_members, untrained_led
 
 dm = importlib.import_module("ledlib.baselines.diffusion_maps")  # the package re-exports a function of that name
 
@@ -47,23 +48,12 @@ _LEDS: dict = {}
 
 def _led(system: str = "KS", seed: int = 0) -> LED:
     if (system, seed) not in _LEDS:
-        torch.manual_seed(seed)
-        m = LED(configs.get(system, profile="quick")).eval()
-        m.rnn.set_normalization(torch.linspace(-0.5, 0.5, m.d_z), torch.linspace(0.5, 2.0, m.d_z))
-        _LEDS[system, seed] = m
+        _LEDS[system, seed] = untrained_led(system, seed)
     return _LEDS[system, seed]
 
 
 def _members(k: int = 3) -> list:
-    first = _led("KS", 0)
-    out = [first]
-    for s in range(1, k):
-        torch.manual_seed(s)
-        m = LED(first.config).eval()
-        m.autoencoder.load_state_dict(first.autoencoder.state_dict())
-        m.rnn.set_normalization(first.rnn.z_mean, first.rnn.z_std)
-        out.append(m)
-    return out
+    return shared_autoencoder_members("KS", k, first=_led("KS", 0))
 
 
 def _latents(d_z: int, b: int, values) -> torch.Tensor:
