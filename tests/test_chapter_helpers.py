@@ -280,3 +280,28 @@ def test_forecast_panels_hold_each_runs_errors_against_the_truth_and_its_phases(
     # a shift of every particle by 0.1 moves each marginal's mean by exactly 0.1, not its variance
     np.testing.assert_allclose(panels["latent"]["m1_err"], 0.1, atol=1e-12)
     np.testing.assert_allclose(panels["latent"]["m2_err"], 0.0, atol=1e-12)
+
+
+def test_tradeoff_sweep_scores_every_rho_against_the_test_states_at_the_forecasts_own_times(tiny_ks, tmp_path,
+                                                                                            monkeypatch):
+    """The sweep's truth is found by the forecast's recorded times here, independently of
+    the sweep's step arithmetic (an off-by-one in the warm-up would change every error)."""
+    from ledlib import chapter, forecast, paper, train
+    from ledlib.paper.common import TradeoffSweep
+
+    ds, cfg = tiny_ks
+    fit = train.fit_led("KS", "quick", config=cfg, dataset=ds, cache=tmp_path, progress=False, device="cpu")
+    monkeypatch.setattr(train, "fit_led", lambda *a, **k: fit)
+    monkeypatch.setattr(paper.module("KS"), "TRADEOFF",
+                        TradeoffSweep("mnad", 1.0, 0.5, (None, 1.0, 0.5), {"quick": 6.0, "paper": 6.0}))
+    points = chapter.tradeoff_sweep("KS", "quick", cache=str(tmp_path), seed=3, device="cpu")
+    assert [p.T_m for p in points] == [None, 1.0, 0.5]
+    test, sim = ds.test, ds.system()
+    for p in points:
+        res = forecast.forecast(fit.led, sim, test.states[:1, 0], 6.0, T_warm=1.0, T_m=p.T_m,
+                                T_mu=0.0 if p.T_m is None else 0.5, t0=float(test.t[0, 0]), seed=3, record_at="all")
+        idx = [int(np.argmin(np.abs(test.t[0] - t))) for t in res.times]
+        np.testing.assert_allclose(test.t[0, idx], res.times, atol=1e-9)
+        want = metrics.forecast_error(res.states, test.states[:1, idx], kind="mnad")
+        assert p.error == pytest.approx(want, rel=1e-12) and np.isfinite(want) and want > 0
+        assert p.S > 0 and (p.rho == np.inf if p.T_m is None else p.rho == p.T_m / 0.5)
