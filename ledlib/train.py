@@ -69,7 +69,7 @@ from .nn.rnn import LatentRNN, detach_hidden
 __all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
            "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "FittedLED", "model_key", "model_stem",
            "models_dir", "read_manifest", "save_checkpoint", "load_checkpoint", "Checkpointer", "EarlyStopping",
-           "EpochLoop", "CHECKPOINT_FORMAT", "NotCached", "loading_only"]
+           "EpochLoop", "CHECKPOINT_FORMAT", "NotCached", "loading_only", "load_shipped"]
 
 CHECKPOINT_FORMAT = "ledlib.train/1"
 _EVAL_BATCH = 256
@@ -824,6 +824,13 @@ def _load_shipped(key: str, device) -> tuple[LED, dict, Path] | None:
         return None
     rec = led.train_record if isinstance(led.train_record, dict) else {}
     return led, rec.get("record", {}), weights
+
+
+def load_shipped(key: str, device="auto") -> LED | None:
+    """The shipped model of ``key`` (``models/``, or ``$LED_MODELS_DIR``), its files checked
+    against the manifest's checksums; ``None`` if it is not shipped or is damaged (warned)."""
+    found = _load_shipped(key, device)
+    return None if found is None else found[0]
 
 
 def _load_cached(stem: Path, device) -> tuple[LED | None, dict | None]:

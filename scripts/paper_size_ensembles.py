@@ -32,6 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # particle_solver: the backends' timing
 
 # the paper's ensembles (§8.1: 20 ICs x 400 runs; §8.2: 12 x 600) and the scorecard prefixes
 PAPER_SIZE = {"AD1D": (20, 400), "AD3D": (12, 600)}
@@ -76,36 +77,22 @@ def _load_ics(path: Path) -> tuple[dict, dict]:
 
 
 def _shipped_led(key: str, device: str):
-    """The shipped model of ``key``, its files checked against the manifest's checksums."""
     from ledlib import train
-    from ledlib.nn import LED
-    from ledlib.nn.led import model_files, sha256_file
 
-    entry = train.read_manifest()["models"].get(key)
-    if entry is None:
-        raise SystemExit(f"no shipped model {key} in {train.models_dir()}: ship it (scripts/ship_models.py)")
-    weights, sidecar = model_files(train.models_dir() / entry["file"])
-    for path, want in ((weights, entry["sha256"]), (sidecar, entry["sidecar_sha256"])):
-        if sha256_file(path) != want:
-            raise SystemExit(f"{path} does not match its checksum in the manifest")
-    return LED.load(weights, device=device)
+    led = train.load_shipped(key, device)
+    if led is None:
+        raise SystemExit(f"no usable shipped model {key} in {train.models_dir()}: ship it (scripts/ship_models.py)")
+    return led
 
 
-def backend_speed(system, device: str, n_runs: int, n_steps: int = 200, seed: int = 0) -> dict:
+def backend_speed(system, device: str, n_runs: int, n_steps: int = 200) -> dict:
     """Particle steps per second of the NumPy backend (this process's thread) and of the
-    torch backend on ``device`` for a batch of ``n_runs`` configurations."""
-    x0 = np.repeat(system.initial_conditions(1, seed=seed), n_runs, axis=0)
-    out = {}
-    for label, sys_ in (("numpy", system), (f"torch-{device}", system.on_device(device))):
-        sys_.advance(x0, 0.0, 10 * sys_.dt, seed=seed)  # warm-up: kernels, allocations
-        start = time.perf_counter()
-        sys_.advance(x0, 0.0, n_steps * sys_.dt, seed=seed)
-        if device.startswith("cuda"):
-            import torch
+    torch backend on ``device`` for a batch of ``n_runs`` configurations
+    (``benchmarks/particle_solver.py``'s timing, best of 3)."""
+    from particle_solver import time_per_step
 
-            torch.cuda.synchronize()
-        out[label] = n_runs * system.n_particles * n_steps / (time.perf_counter() - start)
-    return out
+    return {label: n_runs * system.n_particles / time_per_step(sys_, n_runs, n_steps, repeats=3)
+            for label, sys_ in (("numpy", system), (f"torch-{device}", system.on_device(device)))}
 
 
 def run(names, ics: Path, device: str, results_dir: Path, n_ic: dict, n_runs: dict, horizon: float | None,
