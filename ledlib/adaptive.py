@@ -412,7 +412,7 @@ def run_study(system: str, profile: str = "quick", *, cache=None, seed: int = 0,
     spread against the realised latent error). ``config``/``dataset``: as for ``fit_led``."""
     from . import paper as _paper
     from . import train
-    from .ensemble import fit_ensemble
+    from .ensemble import fit_ensemble, other_seeds
     from .forecast import forecast, rho_sweep, time_micro_solver
     from .metrics import forecast_error
 
@@ -432,8 +432,9 @@ def run_study(system: str, profile: str = "quick", *, cache=None, seed: int = 0,
     horizon = horizons[is_paper]
     fit = train.fit_led(system, profile, config=config, dataset=dataset, cache=cache, seed=seed, device=device,
                         progress=progress)
-    ens, records = fit_ensemble(fit.led, fit.dataset, st.K, cache=cache, seed=seed, device=device,
-                                progress=progress, include_led=True)
+    own = fit.pick["rnn_seed"] if fit.pick else seed  # the seed of LED's own RNN (member 0)
+    ens, records = fit_ensemble(fit.led, fit.dataset, st.K, cache=cache, device=device, progress=progress,
+                                include_led=True, seeds=other_seeds(seed, own, st.K - 1))
     sys_, test = fit.dataset.system(), fit.dataset.test
     n_ic = test.n_traj if is_paper else 1
     dt = sys_.coarse_dt

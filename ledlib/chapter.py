@@ -127,7 +127,8 @@ def _how_it_ended(rec: dict) -> str:
 
 def training_report(fitted) -> str:
     """The two training stages of a fit (:class:`ledlib.train.FittedLED`), a line each:
-    best validation loss, its epoch, the epochs run, the wall time and the device."""
+    best validation loss, its epoch, the epochs run, the wall time and the device; for a
+    pick among seeds (:func:`ledlib.train.fit_pick`), the seeds kept and the scores."""
     lines = []
     for stage, rec in (("autoencoder", getattr(fitted, "ae", None)), ("RNN", getattr(fitted, "rnn", None))):
         if not isinstance(rec, dict):
@@ -135,6 +136,13 @@ def training_report(fitted) -> str:
         lines.append(f"{stage}: best validation loss {rec['best_val_loss']:.3g} at epoch {rec['best_epoch']} of "
                      f"{rec['epochs_run']} ({_how_it_ended(rec)}), {rec['wall_time_s']:.0f} s on {rec['device']}"
                      + (" (loaded from the cache)" if fitted.from_cache else ""))
+    pick = getattr(fitted, "pick", None)
+    if pick:
+        scores = pick["scores"]
+        lo, hi = min(scores.values()), max(scores.values())
+        kept = scores[f"{pick['ae_seed']}/{pick['rnn_seed']}"]
+        lines.append(f"picked autoencoder seed {pick['ae_seed']}, RNN seed {pick['rnn_seed']} of {len(scores)} "
+                     f"candidates by the {pick['score']}: {kept:.3g} (all: {lo:.3g} to {hi:.3g})")
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ import torch
 
 from ._checks import finite_array_of, flag, positive, torch_generator
 
-__all__ = ["LatentEnsemble", "EnsembleHidden", "fit_ensemble", "MAX_MEMBERS"]
+__all__ = ["LatentEnsemble", "EnsembleHidden", "fit_ensemble", "other_seeds", "MAX_MEMBERS"]
 
 # More members than this cost more than they tell: the spread's relative error falls as
 # 1/sqrt(2(K-1)), 5 % at K = 200.
@@ -330,15 +330,26 @@ def _spread(z: torch.Tensor, scale) -> torch.Tensor:
     return torch.sqrt(var.mean(dim=-1))
 
 
+def other_seeds(seed: int, own: int, n: int) -> list[int]:
+    """The ``n`` seeds from ``seed`` on, leaving out ``own`` (the seed of the RNN an
+    ensemble already has): ``seed + 1 .. seed + n`` when ``own == seed``."""
+    for name, v in (("seed", seed), ("own", own), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, Integral) or v < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+    return [s for s in range(seed, seed + n + 1) if s != own][:n]
+
+
 def fit_ensemble(led, dataset, K: int, *, rnn_config=None, cache=None, seed: int = 0, device: str = "auto",
-                 progress: bool = True, prediction: str = "mean", include_led: bool = False
-                 ) -> tuple[LatentEnsemble, list[dict[str, Any]]]:
+                 progress: bool = True, prediction: str = "mean", include_led: bool = False,
+                 seeds=None) -> tuple[LatentEnsemble, list[dict[str, Any]]]:
     """``K`` latent RNNs on ``led``'s trained autoencoder, member ``k`` trained by
     :func:`ledlib.train.fit_rnn` with seed ``seed + k`` (each cached as that function caches
     one RNN, so a second call loads them). ``rnn_config`` defaults to ``led``'s.
     ``include_led``: member 0 is ``led`` itself (its own RNN, e.g. from
     :func:`ledlib.train.fit_led`; its record is ``None``), members ``1..K-1`` are trained as
-    above: one training fewer. Returns the ensemble and the members' training records."""
+    above: one training fewer. ``seeds``: the trained members' seeds instead (distinct, one
+    per trained member), e.g. to leave out the seed of ``led``'s own RNN. Returns the
+    ensemble and the members' training records."""
     from . import train
 
     from .configs import RNNConfig
@@ -356,9 +367,18 @@ def fit_ensemble(led, dataset, K: int, *, rnn_config=None, cache=None, seed: int
     if not isinstance(prediction, str) or prediction not in _PREDICTIONS:
         raise ValueError(f"prediction must be one of {_PREDICTIONS}, got {prediction!r}")
     rnn_config = led.config.rnn if rnn_config is None else rnn_config
+    first = 1 if include_led else 0
+    if seeds is None:
+        seeds = [int(seed) + k for k in range(first, K)]
+    else:
+        seeds = list(seeds) if isinstance(seeds, (list, tuple)) else seeds
+        if (not isinstance(seeds, list) or len(seeds) != K - first or len(set(seeds)) != len(seeds)
+                or any(isinstance(s, bool) or not isinstance(s, Integral) or s < 0 for s in seeds)):
+            raise ValueError(f"seeds must be None or {K - first} distinct integers >= 0 (one per trained member), "
+                             f"got {seeds!r}")
     members, records = ([led.eval()], [None]) if include_led else ([], [])
-    for k in range(1 if include_led else 0, K):
-        m, rec = train.fit_rnn(led, rnn_config, dataset, cache=cache, seed=int(seed) + k, device=device,
+    for member_seed in seeds:
+        m, rec = train.fit_rnn(led, rnn_config, dataset, cache=cache, seed=int(member_seed), device=device,
                                progress=progress)
         members.append(m.eval())
         records.append(rec)

@@ -67,7 +67,7 @@ from .nn.led import LED, ModelFileError, atomic_write_bytes, sha256_file, tempor
 from .nn.rnn import LatentRNN, detach_hidden
 
 __all__ = ["TrainResult", "TrainingDivergedError", "CheckpointError", "train_autoencoder", "train_rnn",
-           "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "FittedLED", "model_key", "model_stem",
+           "encode_trajectories", "fit", "fit_led", "fit_autoencoder", "fit_rnn", "fit_pick", "SeedPick", "FittedLED", "model_key", "model_stem",
            "models_dir", "read_manifest", "save_checkpoint", "load_checkpoint", "Checkpointer", "EarlyStopping",
            "EpochLoop", "CHECKPOINT_FORMAT", "NotCached", "loading_only", "load_shipped"]
 
@@ -698,7 +698,8 @@ class FittedLED:
 
     ``path``: the model's weights file (in the cache, or in the shipped ``models/``);
     ``from_cache``: ``True`` when nothing was trained (found shipped or cached);
-    ``source``: ``"shipped"``, ``"cache"`` or ``"trained"``."""
+    ``source``: ``"shipped"``, ``"cache"`` or ``"trained"``; ``pick``: what
+    :func:`fit_pick` chose (``ae_seed``, ``rnn_seed``, ``score``, ``scores``), else ``None``."""
 
     led: LED
     dataset: Any  # ledlib.data.Dataset
@@ -707,6 +708,7 @@ class FittedLED:
     path: Path
     from_cache: bool
     source: str = "trained"
+    pick: dict[str, Any] | None = None  # fit_pick: the seeds kept and every candidate's score
 
 
 KEY_VERSION = 4  # bump when training changes what a key's weights are
@@ -965,6 +967,12 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
     (an :class:`~ledlib.configs.RNNConfig`; the RNN schedule stays ``led``'s), trained
     once on the encoded ``dataset`` and then loaded (shipped, then cached). Returns the LED
     and the RNN training record."""
+    other, info, _, _ = _fit_rnn(led, rnn_config, dataset, cache=cache, seed=seed, device=device, progress=progress)
+    return other, info
+
+
+def _fit_rnn(led: LED, rnn_config, dataset, *, cache, seed: int, device: str, progress: bool
+             ) -> tuple[LED, dict, Path, str]:
     seed = nonnegative_int("seed", seed)
     if not isinstance(led, LED):
         raise TypeError(f"led must be an LED, got {type(led).__name__}")
@@ -986,9 +994,7 @@ def fit_rnn(led: LED, rnn_config, dataset, *, cache=None, seed: int = 0, device:
         result = train_rnn(other, *z, config, ckpt, seed=seed, device=device, progress=progress, resume=True)
         return other, result.to_dict()
 
-    other, info, _, _ = _load_or_train(stem, model_key(config, data_hash, seed, stage), device, train,
-                                       data_hash, stage, seed)
-    return other, info
+    return _load_or_train(stem, model_key(config, data_hash, seed, stage), device, train, data_hash, stage, seed)
 
 
 def fit(dataset, config, *, cache=None, seed: int = 0, device: str = "auto", progress: bool = True) -> FittedLED:
@@ -1025,18 +1031,87 @@ def fit(dataset, config, *, cache=None, seed: int = 0, device: str = "auto", pro
                      source=source)
 
 
+@dataclass(frozen=True)
+class SeedPick:
+    """The candidates of :func:`fit_pick` and how they are judged.
+
+    ``ae_seeds`` and ``rnn_seeds``: offsets added to the fit's ``seed``; the candidates are
+    every pair (an autoencoder of seed ``seed + a``, an RNN of seed ``seed + r`` on it),
+    and ``(0, 0)`` is the LED :func:`fit` trains. ``score(led, dataset) -> float``, lower
+    is better, must read the validation split only (the test data play no part);
+    ``label`` says what it measures, for the record."""
+
+    ae_seeds: tuple[int, ...]
+    rnn_seeds: tuple[int, ...]
+    score: Callable[[LED, Any], float]
+    label: str
+
+    def __post_init__(self):
+        for name in ("ae_seeds", "rnn_seeds"):
+            v = getattr(self, name)
+            if (not isinstance(v, tuple) or not v or 0 not in v or len(set(v)) != len(v)
+                    or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in v)):
+                raise ValueError(f"{name} must be a tuple of distinct integers >= 0 holding 0, got {v!r}")
+        if not callable(self.score):
+            raise TypeError(f"score must be callable (led, dataset) -> float, got {type(self.score).__name__}")
+        if not isinstance(self.label, str) or not self.label:
+            raise TypeError(f"label must be a non-empty str, got {self.label!r}")
+
+
+def fit_pick(dataset, config, pick: SeedPick, *, cache=None, seed: int = 0, device: str = "auto",
+             progress: bool = True) -> FittedLED:
+    """The LED of ``config`` on ``dataset`` whose validation score is lowest among the
+    seed candidates of ``pick`` (:class:`SeedPick`): one autoencoder per AE seed, one RNN
+    per RNN seed on each, every model trained once and then loaded as :func:`fit`,
+    :func:`fit_autoencoder` and :func:`fit_rnn` cache them. A one-step validation loss
+    need not tell a forecast that stays on the data from one that drifts off; a forecast
+    of the validation data can. Ties go to the first candidate (``(0, 0)`` first). The
+    result's ``pick`` holds the seeds kept and every candidate's score."""
+    if not isinstance(pick, SeedPick):
+        raise TypeError(f"pick must be a SeedPick, got {type(pick).__name__}")
+    seed = nonnegative_int("seed", seed)
+    kw = dict(cache=cache, device=device, progress=progress)
+    base = fit(dataset, config, seed=seed, **kw)
+    best, scores = None, {}
+    for a in sorted(pick.ae_seeds):
+        ae_led, ae_rec = (base.led, base.ae) if a == 0 else fit_autoencoder(config, dataset, seed=seed + a, **kw)
+        for r in sorted(pick.rnn_seeds):
+            if a == 0 and r == 0:
+                cand = base
+            else:
+                led, rnn_rec, path, source = _fit_rnn(ae_led, config.rnn, dataset, seed=seed + r, **kw)
+                cand = FittedLED(led, dataset, ae_rec, rnn_rec, path, source != "trained", source)
+            score = float(pick.score(cand.led, dataset))
+            if not math.isfinite(score):
+                score = math.inf  # a forecast that blew up is the worst candidate, not an error
+            scores[f"{seed + a}/{seed + r}"] = score
+            if best is None or score < best[0]:
+                best = (score, a, r, cand)
+    score, a, r, cand = best
+    return dataclasses.replace(cand, pick={"ae_seed": seed + a, "rnn_seed": seed + r, "score": pick.label,
+                                           "scores": scores})
+
+
 def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,
             device: str = "auto", progress: bool = True) -> FittedLED:
     """The paper's entry point: :func:`fit` on ``system``'s dataset and configuration.
 
     ``config`` defaults to ``ledlib.configs.get(system, profile)`` and ``dataset`` to
     ``ledlib.data.load(system, profile)``; for any other system call :func:`fit` with
-    ``data.generate``/``data.from_arrays`` and ``configs.template``.
+    ``data.generate``/``data.from_arrays`` and ``configs.template``. Where the system's
+    chapter picks its LED among seeds by a validation forecast
+    (:func:`ledlib.paper.seed_pick`: AD 1-D in the paper profile), and ``config`` is the
+    system's own, this is :func:`fit_pick` with that pick.
     """
     from . import configs as _configs
     from . import data as _data
+    from . import paper as _paper
 
     seed = nonnegative_int("seed", seed)
-    config = config if config is not None else _configs.get(system, profile)
+    own = _configs.get(system, profile)
+    config = config if config is not None else own
     dataset = dataset if dataset is not None else _data.load(system, profile, progress=progress, cache=cache)
+    pick = _paper.seed_pick(system, profile) if config == own else None
+    if pick is not None:
+        return fit_pick(dataset, config, pick, cache=cache, seed=seed, device=device, progress=progress)
     return fit(dataset, config, cache=cache, seed=seed, device=device, progress=progress)

@@ -175,6 +175,29 @@ def test_fit_ensemble_trains_members_from_seeds_and_caches_them(tmp_path, tiny_k
     torch.testing.assert_close(again.warm_up(z_seq)[1].z, hidden.z, rtol=0, atol=0)
 
 
+def test_fit_ensemble_takes_the_members_seeds_and_leaves_out_leds_own(tmp_path, tiny_ks):
+    """With LED's own RNN as member 0 (a pick may have kept RNN seed 2), the other members
+    are the next seeds without it: the seeds passed are the members trained."""
+    from ledlib.ensemble import other_seeds
+
+    assert other_seeds(0, 0, 2) == [1, 2] and other_seeds(0, 2, 2) == [0, 1] and other_seeds(0, 1, 2) == [0, 2]
+    assert other_seeds(3, 9, 2) == [3, 4]
+    ds, cfg = tiny_ks
+    led, _ = train.fit_autoencoder(cfg, ds, cache=tmp_path, seed=0, progress=False, device="cpu")
+    own, _ = train.fit_rnn(led, led.config.rnn, ds, cache=tmp_path, seed=2, progress=False, device="cpu")
+    ens, records = fit_ensemble(own, ds, K=3, cache=tmp_path, include_led=True, seeds=other_seeds(0, 2, 2),
+                                progress=False)
+    assert records[0] is None and [r["seed"] for r in records[1:]] == [0, 1]
+    z_seq = ens.encode(torch.as_tensor(np.array(ds.test.states[0, :6])))[None]
+    z = ens.warm_up(z_seq)[1].z
+    assert float((z[0] - z[1]).abs().max()) > 0 and float((z[0] - z[2]).abs().max()) > 0  # no member twice
+    for bad in ([1], [1, 1], [1, -2], (1, True)):
+        with pytest.raises(ValueError, match="seeds"):
+            fit_ensemble(own, ds, K=3, cache=tmp_path, include_led=True, seeds=bad, progress=False)
+    with pytest.raises(ValueError, match="own"):
+        other_seeds(0, -1, 2)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_ensemble_matches_cpu(ks, members):
     from ledlib.adaptive import AdaptiveCriterion

@@ -7,7 +7,9 @@ and :mod:`~ledlib.paper.ad3d` holds, for the profiles ``"quick"`` and ``"paper"`
 - ``paper_config()`` / ``config(profile)``: the LED configuration (Tables 1–8);
 - ``PROTOCOL[profile]``: the chapter's forecast protocol (warm-up, phases, horizons);
 - ``TRADEOFF``: its row of the trade-offs chapter's rho sweep;
-- the study grids and ``jobs(profile)``: every model the chapter trains.
+- the study grids and ``jobs(profile)``: every model the chapter trains;
+- where the chapter picks its LED among seeds by a validation forecast,
+  ``seed_pick(profile)`` (a :class:`ledlib.train.SeedPick`, or ``None``).
 
 :func:`ledlib.configs.get`, :func:`ledlib.data.spec` and :func:`ledlib.studies.jobs`
 are thin wrappers over these. For your own simulator none of this is needed: subclass
@@ -23,7 +25,7 @@ from . import ad1d, ad3d, fhn, ks
 from .common import DEFAULT_PROFILE, PROFILES, Job, TradeoffSweep, check_profile
 
 __all__ = ["SYSTEMS", "PROFILES", "DEFAULT_PROFILE", "MODULES", "system_name", "check_profile", "module",
-           "config", "dataset_spec", "jobs", "protocol", "tradeoff_settings", "Job", "TradeoffSweep",
+           "config", "dataset_spec", "jobs", "protocol", "seed_pick", "tradeoff_settings", "Job", "TradeoffSweep",
            "ks", "fhn", "ad1d", "ad3d"]
 
 MODULES: dict[str, ModuleType] = {"KS": ks, "FHN": fhn, "AD1D": ad1d, "AD3D": ad3d}
@@ -65,6 +67,13 @@ def jobs(system, profile: str = DEFAULT_PROFILE) -> list[Job]:
 def protocol(system, profile: str = DEFAULT_PROFILE):
     """The forecast protocol of ``system``'s chapter in ``profile``."""
     return module(system).PROTOCOL[check_profile(profile)]
+
+
+def seed_pick(system, profile: str = DEFAULT_PROFILE):
+    """How ``system``'s chapter picks its LED among seeds in ``profile``
+    (:func:`ledlib.train.fit_pick`), or ``None`` where it trains one seed."""
+    fn = getattr(module(system), "seed_pick", None)
+    return fn(check_profile(profile)) if fn is not None else None
 
 
 def tradeoff_settings() -> dict[str, tuple]:

@@ -106,6 +106,66 @@ PROTOCOL = {
 TRADEOFF = TradeoffSweep("wd", 5.0, 5.0, (None, 45.0, 25.0, 5.0), {"quick": 80.0, "paper": 400.0})
 
 
+# The chapter's LED is picked among seeds by a forecast of the validation trajectory (issue
+# 16). Its one-step validation losses do not tell the LEDs apart: the latent forecast has
+# to keep the wind's phase over T_f = 2000 time units (32 periods) from a latent, M1, that
+# is flat while the particles sit at a wall, and eight RNN seeds on one autoencoder
+# (validation losses 5.10e-3 to 5.32e-3) gave test latent WD M1 from 0.17 to 0.38.
+AE_SEEDS = {"paper": (0, 1, 2)}
+RNN_SEEDS = {"paper": (0, 1, 2, 3)}
+
+
+def validation_forecast_m1(led, dataset, *, i0: int | None = None, T_warm: float | None = None,
+                           seed: int = 0) -> float:
+    """Mean absolute error of the mean position M1 in LED's latent forecast of the
+    validation trajectories, the AD 1-D pick's criterion (the test data play no part).
+
+    From sample ``i0`` (default: the protocol's, as for the test runs) the RNN is
+    teacher-forced on the encoded validation states for ``T_warm`` (default: the
+    protocol's), then iterates on its own output to the trajectory's end; every predicted
+    latent is decoded into the training number of particles (seeded by ``seed``) and
+    its M1 compared with the data's at the same time."""
+    import numpy as np
+    import torch
+
+    from ..train import encode_trajectories
+
+    P = PROTOCOL[check_profile(led.config.profile)]
+    i0 = P.i0 if i0 is None else i0
+    T_warm = P.T_warm if T_warm is None else T_warm
+    val = dataset.val.states
+    n_warm = round(float(T_warm) / dataset.system().coarse_dt)
+    n = val.shape[1]
+    if isinstance(i0, bool) or not isinstance(i0, (int, np.integer)) or not 0 <= i0 <= n - n_warm - 2:
+        raise ValueError(f"i0 must be an integer in [0, {n - n_warm - 2}] (validation samples minus the warm-up "
+                         f"of {n_warm} and one step), got {i0!r}")
+    if n_warm < 1:
+        raise ValueError(f"T_warm must span at least one coarse step, got {T_warm!r}")
+    dev = next(led.parameters()).device
+    z = torch.as_tensor(encode_trajectories(led, val[:, i0:]), device=dev)
+    with torch.no_grad():
+        z_next, hidden = led.warm_up(z[:, :n_warm])
+        rest, _ = led.rollout(z_next, hidden, z.shape[1] - n_warm - 1)
+        z_pred = torch.cat([z_next[:, None], rest], dim=1)  # the states n_warm .. end
+        gen = torch.Generator(device=dev).manual_seed(seed)
+        x = led.decode(z_pred.reshape(-1, led.d_z), generator=gen).cpu().numpy()
+    m1_pred = x.reshape(*z_pred.shape[:2], -1).mean(-1)
+    m1_true = val[:, i0 + n_warm:].reshape(*z_pred.shape[:2], -1).mean(-1)
+    return float(np.mean(np.abs(m1_pred - m1_true)))
+
+
+def seed_pick(profile: str = DEFAULT_PROFILE):
+    """The paper profile's LED is the best of ``AE_SEEDS x RNN_SEEDS`` by
+    :func:`validation_forecast_m1`; the quick profile trains one seed (``None``)."""
+    from ..train import SeedPick
+
+    profile = check_profile(profile)
+    if profile not in AE_SEEDS:
+        return None
+    return SeedPick(AE_SEEDS[profile], RNN_SEEDS[profile], validation_forecast_m1,
+                    "validation forecast: mean |M1 error| of the latent forecast")
+
+
 def jobs(profile: str = DEFAULT_PROFILE) -> list[Job]:
     """The chapter's one LED."""
     cfg = config(profile)
