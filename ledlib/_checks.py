@@ -82,7 +82,8 @@ def safe_name(name: str, value) -> str:
 # Named child streams of a seed. Every random stream derived from a user's seed is
 # ``SeedSequence([seed, STREAMS[name]])``: one rule, and the ids are fixed numbers so that
 # data generated before keep their numbers (the micro-solver noise has always been 7919).
-STREAMS = {"micro-noise": 7919}
+# "truth-samples": the configurations a moment study draws from the micro solver's law.
+STREAMS = {"micro-noise": 7919, "truth-samples": 104729}
 
 
 def child_seed(seed, stream: str) -> np.random.SeedSequence:

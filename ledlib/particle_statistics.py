@@ -27,6 +27,7 @@ from scipy import fft as sfft
 from scipy.linalg import eigh
 
 from .metrics import moment_distribution_errors, sampling_floor
+from ._checks import child_seed
 from ._checks import seed as _check_seed
 
 __all__ = ["ParticleLaw", "em_particle_law", "sample_moments", "law_mixing_distance", "MomentStudy",
@@ -311,6 +312,7 @@ def moment_study(model, system, groups, variants: dict, *, T_warm: float, horizo
     true = {"M1": [], "M2": []}
     wall = dict.fromkeys(variants, 0.0)
     times = None
+    truth_seeds = child_seed(seed, "truth-samples").spawn(len(groups))  # one stream per group
     for g, (t0, x0) in enumerate(groups):
         x0 = _positions(f"groups[{g}] x0", x0, system.dim)
         for lab, (T_m, T_mu) in variants.items():
@@ -323,7 +325,7 @@ def moment_study(model, system, groups, variants: dict, *, T_warm: float, horizo
             pred[lab]["M1"].append(obs.m1)
             pred[lab]["M2"].append(obs.m2)
         law = em_particle_law(system, x0.reshape(1, -1, system.dim), t0, res.times, progress=progress)
-        m1, m2 = sample_moments(law, 2 * n_runs * x0.shape[0], x0.shape[1], seed=seed + 7919 * (g + 1))
+        m1, m2 = sample_moments(law, 2 * n_runs * x0.shape[0], x0.shape[1], seed=truth_seeds[g])
         true["M1"].append(m1.mean(-1).reshape(x0.shape[0], 2 * n_runs, -1))
         true["M2"].append(m2.mean(-1).reshape(x0.shape[0], 2 * n_runs, -1))
         times = res.times - res.t_start

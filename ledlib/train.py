@@ -151,7 +151,9 @@ def _set_rng_state(st: dict[str, Any], gens: dict[str, torch.Generator]) -> None
 
 def _generators(seed: int, device: torch.device) -> dict[str, torch.Generator]:
     """``order``: CPU generator for shuffling and chunk starts; ``noise``: on the training
-    device, for input noise and the VAE's reparametrisation."""
+    device, for input noise and the VAE's reparametrisation. ``seed + 7919`` is not the
+    ``_checks.child_seed`` rule on purpose: these draws made the shipped models, so changing
+    them is a new :data:`KEY_VERSION` and a retraining of every model."""
     order = torch.Generator().manual_seed(seed)
     noise = torch.Generator(device=device).manual_seed(seed + 7919)
     return {"order": order, "noise": noise}
