@@ -142,10 +142,10 @@ def validation_forecast_m1(led, dataset, *, i0: int | None = None, T_warm: float
     if n_warm < 1:
         raise ValueError(f"T_warm must span at least one coarse step, got {T_warm!r}")
     dev = next(led.parameters()).device
-    z = torch.as_tensor(encode_trajectories(led, val[:, i0:]), device=dev)
+    z_warm = torch.as_tensor(encode_trajectories(led, val[:, i0:i0 + n_warm]), device=dev)  # only what it reads
     with torch.no_grad():
-        z_next, hidden = led.warm_up(z[:, :n_warm])
-        rest, _ = led.rollout(z_next, hidden, z.shape[1] - n_warm - 1)
+        z_next, hidden = led.warm_up(z_warm)
+        rest, _ = led.rollout(z_next, hidden, n - i0 - n_warm - 1)
         z_pred = torch.cat([z_next[:, None], rest], dim=1)  # the states n_warm .. end
         gen = torch.Generator(device=dev).manual_seed(seed)
         x = led.decode(z_pred.reshape(-1, led.d_z), generator=gen).cpu().numpy()
