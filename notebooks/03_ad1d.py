@@ -76,8 +76,9 @@ N_IC, N_RUNS = n_ic or P.n_ic, n_runs or P.n_runs
 # *validation* trajectory best: the mean position $M_1$ of its latent forecast, decoded,
 # against the data's (`ledlib.paper.ad1d.validation_forecast_m1`; the test data play no
 # part). The one-step validation losses cannot make this choice. A latent forecast must
-# keep the wind's phase for 32 periods, and the latent state carries no phase while the
-# cloud is pressed against a wall. LSTMs with the same validation loss keep it or lose it.
+# keep the wind's phase over the whole horizon $T_f = 4000$, about 64 periods, and the
+# latent state changes little while the cloud is pressed against a wall, so the LSTM's
+# memory has to keep the time. LSTMs with the same validation loss keep it or lose it.
 
 # %% tags=["hide-input"]
 fitted = train.fit_led("AD1D", profile, cache=cache, seed=seed, device=str(dev), progress=paper)
