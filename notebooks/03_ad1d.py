@@ -72,10 +72,11 @@ N_IC, N_RUNS = n_ic or P.n_ic, n_runs or P.n_runs
 # values are that pick; the paper profile trains it, the quick profile a small version.
 #
 # In the paper profile that configuration is trained from several seeds, three
-# autoencoders with four LSTMs on each, and we keep the LED that forecasts the
-# *validation* trajectory best: the mean position $M_1$ of its latent forecast, decoded,
-# against the data's (`ledlib.paper.ad1d.validation_forecast_m1`; the test data play no
-# part). The one-step validation losses cannot make this choice. A latent forecast must
+# autoencoders with four LSTMs on each, and we keep the LED that forecasts best from the
+# *validation* trajectory: the mean position $M_1$ of its decoded latent forecast over the
+# test horizon, against $M_1$'s expectation under the micro solver's law from the same
+# state (`ledlib.paper.ad1d.validation_forecast_m1`; the test data play no part). The
+# one-step validation losses cannot make this choice. A latent forecast must
 # keep the wind's phase over the whole horizon $T_f = 4000$, about 64 periods, and the
 # latent state changes little while the cloud is pressed against a wall, so the LSTM's
 # memory has to keep the time. LSTMs with the same validation loss keep it or lose it.

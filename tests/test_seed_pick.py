@@ -91,43 +91,79 @@ def test_only_the_paper_ad1d_led_is_picked():
     assert all(paper.seed_pick(s, prof) is None for s in ("KS", "FHN", "AD3D") for prof in paper.PROFILES)
 
 
-def test_validation_forecast_m1_agrees_with_a_step_by_step_forecast():
-    """The criterion equals the same forecast written out one step at a time: encode each
-    validation state, teacher-force the RNN through the warm-up, iterate it on its own
-    output, and compare the decoded M1 with the data's at the same sample (a decoder
-    made deterministic, so that the two agree to rounding)."""
+def test_latent_forecast_m1_agrees_with_a_step_by_step_forecast():
+    """The criterion's forecast equals the same forecast written out one step at a time:
+    encode each warm-up state, teacher-force the RNN through it, iterate it on its own
+    output, and decode every k-th state (a decoder made deterministic, so that the two
+    agree to rounding)."""
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    n_traj, T, N = 2, 40, 30
-    t = 0.5 * np.arange(T)
-    centre = 0.3 * np.cos(0.4 * t)[None, :, None, None] + 0.05 * rng.standard_normal((n_traj, 1, 1, 1))
-    states = (centre + 0.05 * rng.standard_normal((n_traj, T, N, 1))).astype(np.float32)
-    ds = SimpleNamespace(val=SimpleNamespace(states=states), system=lambda: SimpleNamespace(coarse_dt=0.5))
+    n_traj, n_warm, N, n_steps, every = 2, 6, 30, 25, 3
+    warm = (0.3 * rng.standard_normal((n_traj, 1, 1, 1)) + 0.05 * rng.standard_normal((n_traj, n_warm, N, 1)))
+    warm = warm.astype(np.float32)
     led = untrained_led("AD1D", 0)
-    led.decode = lambda z, n_particles=None, generator=None, **kw: 0.4 * torch.tanh(z)[:, None, :].expand(-1, N, 1)
-    i0, T_warm = 5, 3.0
-    n_warm = 6
-    got = ad1d.validation_forecast_m1(led, ds, i0=i0, T_warm=T_warm)
+    led.decode = lambda z, n_particles=None, generator=None, **kw: 0.4 * torch.tanh(z)[:, None, :].expand(-1, 7, 1)
+    got = ad1d.latent_forecast_m1(led, warm, n_steps, every, n_particles=7)
 
-    errors = []
+    want = np.empty((n_traj, len(range(0, n_steps, every))))
     with torch.no_grad():
         for j in range(n_traj):
             hidden = None
-            for k in range(i0, i0 + n_warm):
-                z, hidden = led.step(led.encode(torch.as_tensor(states[j, k][None])), hidden)
-            for k in range(i0 + n_warm, T):
-                errors.append(abs(float(led.decode(z)[0].mean()) - float(states[j, k].mean())))
+            for k in range(n_warm):
+                z, hidden = led.step(led.encode(torch.as_tensor(warm[j, k][None])), hidden)
+            for k in range(n_steps):
+                if k % every == 0:
+                    want[j, k // every] = float(led.decode(z)[0].mean())
                 z, hidden = led.step(z, hidden)
-    assert got == pytest.approx(np.mean(errors), rel=1e-5, abs=1e-7)
-    # one step off in the comparison would be seen: the data move by more than rounding
-    shifted = np.mean(np.abs(np.diff(states.mean(axis=(2, 3))[:, i0 + n_warm:], axis=1)))
-    assert shifted > 100 * 1e-5 * got
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert np.ptp(want) > 1e-3  # the forecast moves: a step off would be seen
+
+
+def test_expected_m1_is_the_mean_of_the_micro_solver():
+    """M1's expectation from the law agrees with the mean M1 of many independent runs of
+    the micro solver from the same particles (within four standard errors at every time)."""
+    from ledlib.systems import AdvectionDiffusion
+
+    sim = AdvectionDiffusion(dim=1, n_particles=200)
+    x0 = sim.initial_conditions(1, seed=4)[0]
+    times = 3.0 + sim.coarse_dt * np.array([1, 4, 10, 30])
+    law = ad1d.expected_m1(sim, x0, 3.0, times)
+    runs = sim.simulate(np.repeat(x0[None], 40, axis=0), 30, t0=3.0, seed=5)[:, [1, 4, 10, 30]].mean(axis=(2, 3))
+    se = runs.std(0, ddof=1) / np.sqrt(runs.shape[0])
+    assert np.all(np.abs(runs.mean(0) - law) < 4 * se + 1e-4), (runs.mean(0), law, se)
+    assert np.ptp(law) > 10 * se.max()  # the wind moves the cloud by more than the test's noise
+
+
+def test_validation_forecast_m1_compares_the_forecast_with_the_law_from_where_it_starts():
+    """The criterion is the mean |M1 error| of latent_forecast_m1 against expected_m1 from
+    the validation state after the warm-up, at the times the forecast's states have."""
+    from ledlib.systems import AdvectionDiffusion
+
+    torch.set_num_threads(1)
+    sim = AdvectionDiffusion(dim=1, n_particles=50)
+    states = sim.simulate(sim.initial_conditions(1, seed=1), 40, t0=0.0, seed=2).astype(np.float32)
+    t = (sim.coarse_dt * np.arange(41))[None]
+    ds = SimpleNamespace(val=SimpleNamespace(states=states, t=t), system=lambda: sim)
+    led = untrained_led("AD1D", 0)
+    i0, T_warm, horizon = 5, 3.0, 20.0
+    got = ad1d.validation_forecast_m1(led, ds, i0=i0, T_warm=T_warm, horizon=horizon, n_particles=500)
+    pred = ad1d.latent_forecast_m1(led, states[:, i0:i0 + 6], 40, ad1d.PROTOCOL["quick"].record_every,
+                                   n_particles=500)
+    t_start = t[0, i0] + 6 * sim.coarse_dt
+    true = ad1d.expected_m1(sim, states[0, i0 + 6], t_start,
+                            t_start + sim.coarse_dt * np.arange(0, 40, ad1d.PROTOCOL["quick"].record_every))
+    assert got == pytest.approx(float(np.mean(np.abs(pred[0] - true))), rel=1e-12)
+    # started one sample later, the law would be another: the alignment is what is tested
+    shifted = ad1d.expected_m1(sim, states[0, i0 + 7], t_start + sim.coarse_dt,
+                               t_start + sim.coarse_dt * (1 + np.arange(0, 40, ad1d.PROTOCOL["quick"].record_every)))
+    assert abs(float(np.mean(np.abs(pred[0] - shifted))) - got) > 1e-4
 
 
 @pytest.mark.parametrize("kw, match", [(dict(i0=-1), "i0"), (dict(i0=35), "i0"), (dict(i0=True), "i0"),
-                                       (dict(T_warm=0.1), "T_warm")])
+                                       (dict(T_warm=0.1), "T_warm"), (dict(horizon=0.1), "horizon")])
 def test_validation_forecast_m1_rejects_a_bad_window(kw, match):
     states = np.zeros((1, 40, 5, 1), np.float32)
-    ds = SimpleNamespace(val=SimpleNamespace(states=states), system=lambda: SimpleNamespace(coarse_dt=0.5))
+    ds = SimpleNamespace(val=SimpleNamespace(states=states, t=np.zeros((1, 40))),
+                         system=lambda: SimpleNamespace(coarse_dt=0.5))
     with pytest.raises(ValueError, match=match):
         ad1d.validation_forecast_m1(untrained_led("AD1D", 0), ds, **({"i0": 5, "T_warm": 3.0} | kw))
