@@ -364,7 +364,7 @@ def test_committed_book_as_a_reader_sees_it(tmp_path):
 
 
 if __name__ == "__main__":
-    html_dir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html")
+    html_dir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "_build" / "html").resolve()
     use_browser = chromium() is not None and "--no-browser" not in sys.argv
     problems, report = check_book(html_dir, browser=use_browser)
     keys = ("screens", "progress_lines", "stderr_blocks", "errors", "wide", "long_code_lines", "bad_captions",
