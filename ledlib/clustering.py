@@ -10,6 +10,11 @@ is larger than the largest gap of a surrogate with no metastability: Gaussian cl
 the same size, mean and covariance as the PCA points. It reports ``k = None`` ("no gap")
 when the observed gap is not above the surrogates' (a one-sided Monte Carlo test).
 
+A deterministic latent run (the RNN propagates without noise) may also end on a fixed
+point or a limit cycle; its density is then a closed curve, not states it lingers in, and
+its points pile up along the curve so that the locally scaled affinity falls apart (every
+leading eigenvalue 1, no gap). :func:`recurrence_period` detects that case.
+
 A clustering of a run that did not mix says little, so :func:`mixing` reports the
 integrated autocorrelation time of each PCA coordinate against the run length (effective
 samples), and the number of transitions between clusters (runs shorter than
@@ -32,7 +37,7 @@ from .analysis import PCA, cluster_latent, latent_pca
 from .particle_statistics import eigengap
 
 __all__ = ["MetastableStates", "Mixing", "eigengap_test", "integrated_autocorrelation_time", "count_transitions",
-           "mixing", "metastable_states"]
+           "mixing", "metastable_states", "recurrence_period"]
 
 
 # Surrogates of the eigengap test: each is one eigenproblem; 10^4 resolve p-values to 1e-4,
@@ -133,6 +138,30 @@ def integrated_autocorrelation_time(y, c: float = 5.0) -> float:
     w = np.arange(n)
     ok = w >= c * taus
     return float(taus[np.argmax(ok)] if ok.any() else taus[-1])
+
+
+def recurrence_period(z, *, rtol: float = 1e-3, tail: float = 0.5, max_period: int | None = None) -> int | None:
+    """The period, in samples, of a run ``z`` (n, d) that has settled on a closed orbit
+    (1 for a fixed point), or None if it has not.
+
+    Over the last ``tail`` fraction of the run, the smallest ``p <= max_period`` (default: a
+    quarter of that part, so that the orbit repeats at least four times) with
+    ``max_t |z(t + p) - z(t)| <= rtol * R`` is returned, ``R`` being the largest range of one
+    coordinate over the whole run. A noisy or chaotic run never returns to within ``rtol``.
+    """
+    x = _points("z", z)
+    rtol = _positive_finite("rtol", rtol)
+    if isinstance(tail, bool) or not isinstance(tail, Real) or not 0 < tail <= 1:
+        raise ValueError(f"tail must be a number in (0, 1], got {tail!r}")
+    end = x[x.shape[0] - max(int(tail * x.shape[0]), 4):]
+    limit = end.shape[0] // 4 if max_period is None else _int("max_period", max_period, 1, end.shape[0] - 1)
+    scale = float((x.max(axis=0) - x.min(axis=0)).max())
+    if scale == 0.0:
+        return 1  # constant from the start
+    for p in range(1, max(limit, 1) + 1):
+        if np.abs(end[p:] - end[:-p]).max() <= rtol * scale:
+            return p
+    return None
 
 
 def count_transitions(labels, min_dwell: int = 1) -> int:

@@ -102,3 +102,41 @@ def test_bad_input():
         C.mixing(z, np.zeros(5))
     with pytest.raises(ValueError, match="min_dwell"):
         C.count_transitions([0, 1], min_dwell=0)
+
+
+def limit_cycle(period=37, n=4000, d=8, transient=300.0, seed=0):
+    """A closed orbit of ``period`` samples embedded in d dims, reached through a decaying
+    transient (as a deterministic latent run settles on its attractor)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    phase = 2 * np.pi * t / period
+    basis = np.stack([np.cos(phase), np.sin(phase), np.cos(2 * phase), np.sin(3 * phase)], axis=1)
+    x = basis @ rng.normal(size=(4, d))
+    return x + np.exp(-t / transient)[:, None] * rng.normal(size=(1, d))
+
+
+def test_recurrence_period_finds_the_orbit_and_nothing_in_noise():
+    assert C.recurrence_period(limit_cycle(37)) == 37
+    assert C.recurrence_period(limit_cycle(189, n=40001)) == 189  # the AD 3-D latent run's period
+    # the transient is still there in the first half: the whole run does not repeat
+    assert C.recurrence_period(limit_cycle(37, transient=3000.0), tail=1.0) is None
+    x_fixed = np.ones((500, 3)) + np.exp(-np.arange(500) / 20.0)[:, None]
+    assert C.recurrence_period(x_fixed) == 1
+    assert C.recurrence_period(ornstein_uhlenbeck()) is None
+    blobs, _ = markov_blobs(4)
+    assert C.recurrence_period(blobs) is None
+    # a tolerance below the orbit's jitter finds nothing, one above it finds the period
+    jitter = limit_cycle(37) + 1e-4 * np.random.default_rng(1).normal(size=(4000, 8))
+    assert C.recurrence_period(jitter, rtol=1e-6) is None
+    assert C.recurrence_period(jitter, rtol=1e-3) == 37
+    # an orbit longer than max_period is not reported
+    assert C.recurrence_period(limit_cycle(37), max_period=30) is None
+
+
+@pytest.mark.parametrize("kw, match", [(dict(rtol=0.0), "rtol"), (dict(tail=0.0), "tail"), (dict(tail=1.5), "tail"),
+                                       (dict(max_period=0), "max_period"), (dict(max_period=10**6), "max_period")])
+def test_recurrence_period_refuses_bad_parameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        C.recurrence_period(limit_cycle(37), **kw)
+    with pytest.raises(ValueError, match="z must be"):
+        C.recurrence_period(np.zeros(100))
