@@ -155,10 +155,8 @@ def recurrence_period(z, *, rtol: float = 1e-3, tail: float = 0.5, max_period: i
         raise ValueError(f"tail must be a number in (0, 1], got {tail!r}")
     end = x[x.shape[0] - max(int(tail * x.shape[0]), 4):]
     limit = end.shape[0] // 4 if max_period is None else _int("max_period", max_period, 1, end.shape[0] - 1)
-    scale = float((x.max(axis=0) - x.min(axis=0)).max())
-    if scale == 0.0:
-        return 1  # constant from the start
-    for p in range(1, max(limit, 1) + 1):
+    scale = float((x.max(axis=0) - x.min(axis=0)).max())  # 0 for a constant run: p = 1 then passes
+    for p in range(1, limit + 1):
         if np.abs(end[p:] - end[:-p]).max() <= rtol * scale:
             return p
     return None

@@ -117,7 +117,8 @@ def limit_cycle(period=37, n=4000, d=8, transient=300.0, seed=0):
 
 def test_recurrence_period_finds_the_orbit_and_nothing_in_noise():
     assert C.recurrence_period(limit_cycle(37)) == 37
-    assert C.recurrence_period(limit_cycle(189, n=40001)) == 189  # the AD 3-D latent run's period
+    assert C.recurrence_period(limit_cycle(189, n=40001)) == 189  # a long orbit in a run as long as AD 3-D's
+    assert C.recurrence_period(np.full((100, 2), 0.3)) == 1  # constant from the start
     # the transient is still there in the first half: the whole run does not repeat
     assert C.recurrence_period(limit_cycle(37, transient=3000.0), tail=1.0) is None
     x_fixed = np.ones((500, 3)) + np.exp(-np.arange(500) / 20.0)[:, None]
