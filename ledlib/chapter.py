@@ -178,6 +178,18 @@ def single_forecasts(model, system, x0, t0: float, variants: dict, *, T_warm: fl
     return truth, runs
 
 
+def encoded_true_run(model, system, x0, horizon: float, *, T_warm: float, t0: float, seed: int):
+    """The micro solver's run from ``x0`` (its first configuration) at ``t0``, encoded by
+    ``model`` at each of the ``horizon / coarse_dt`` coarse steps after the warm-up:
+    ``(n_steps, d_z)``. With the ``seed`` of a latent forecast, the warm-up is that
+    forecast's."""
+    from .forecast import forecast
+
+    truth = forecast(model, system, x0[:1], horizon, T_warm=T_warm, T_m=0.0, T_mu=horizon, t0=t0, seed=seed,
+                     record_at="all", keep_states=False, keep_latents="recorded")
+    return truth.latents[0, 0]
+
+
 def forecast_panels(truth, runs: dict, *, l1_hist: bool = False) -> dict:
     """What :func:`ledlib.plots.particle_forecast` draws for every run of
     :func:`single_forecasts`: times after the warm-up, LED's and the true latent state,

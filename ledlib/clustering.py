@@ -13,7 +13,14 @@ when the observed gap is not above the surrogates' (a one-sided Monte Carlo test
 A deterministic latent run (the RNN propagates without noise) may also end on a fixed
 point or a limit cycle; its density is then a closed curve, not states it lingers in, and
 its points pile up along the curve so that the locally scaled affinity falls apart (every
-leading eigenvalue 1, no gap). :func:`recurrence_period` detects that case.
+leading eigenvalue 1, no gap). :func:`recurrence_period` detects that case, and
+:func:`orbit_agreement` asks whether that orbit is the true one: how far the model's
+points lie from an encoded true run, how well they cover it, and the lag after which the
+true run comes back closest to itself (its period, if it has one, and its noise about it).
+The Gaussian surrogates of :func:`eigengap_test` are blobs; the spectrum of points along a
+curve falls more slowly, so for a run on a closed orbit :func:`orbit_null_gaps` gives the
+gaps of the null that fits it: the same orbit traversed at uniform speed (no place where
+the run lingers), with noise.
 
 A clustering of a run that did not mix says little, so :func:`mixing` reports the
 integrated autocorrelation time of each PCA coordinate against the run length (effective
@@ -37,7 +44,8 @@ from .analysis import PCA, cluster_latent, latent_pca
 from .particle_statistics import eigengap
 
 __all__ = ["MetastableStates", "Mixing", "eigengap_test", "integrated_autocorrelation_time", "count_transitions",
-           "mixing", "metastable_states", "recurrence_period"]
+           "mixing", "metastable_states", "recurrence_period", "OrbitAgreement", "orbit_agreement",
+           "orbit_null_gaps"]
 
 
 # Surrogates of the eigengap test: each is one eigenproblem; 10^4 resolve p-values to 1e-4,
@@ -160,6 +168,124 @@ def recurrence_period(z, *, rtol: float = 1e-3, tail: float = 0.5, max_period: i
         if np.abs(end[p:] - end[:-p]).max() <= rtol * scale:
             return p
     return None
+
+
+@dataclass(frozen=True)
+class OrbitAgreement:
+    """The result of :func:`orbit_agreement`. Distances are relative to ``scale``, the
+    diagonal of the true run's bounding box. ``period``: the model run's
+    :func:`recurrence_period` (None: not closed; its last half is then compared).
+    ``model_to_truth`` / ``model_to_truth_max``: median / largest distance from a model
+    point to the nearest true point; ``truth_to_model`` / ``truth_to_model_q95``: median /
+    95 % quantile from a true point to the nearest model point (small both ways: the
+    model's orbit is the true one). Return distances of the true run are medians over the
+    run of ``|z(t + lag) - z(t)|``: ``true_step`` at lag 1, ``true_typical`` the median over
+    the searched lags (how far apart two samples of the run usually are);
+    ``true_period``: the lag of the closest return in the first stretch of lags where the
+    run, having moved away (a return distance above ``true_typical``), is back within
+    ``return_fraction x true_typical`` (None if it never is), ``true_return`` its return
+    distance; ``true_best_lag`` /
+    ``true_best_return``: the lag of the closest return over the searched lags (a
+    multiple of the period when the true period is not a whole number of samples)."""
+
+    period: int | None
+    model_to_truth: float
+    model_to_truth_max: float
+    truth_to_model: float
+    truth_to_model_q95: float
+    true_step: float
+    true_typical: float
+    true_period: int | None
+    true_return: float | None
+    true_best_lag: int
+    true_best_return: float
+    scale: float
+
+    def summary(self, dt: float | None = None) -> str:
+        unit = (lambda p: f"{p} samples" + (f" ({p * dt:.4g} time units)" if dt else ""))
+        closed = "not closed" if self.period is None else f"closed, period {unit(self.period)}"
+        return (f"model run {closed}; model -> truth {self.model_to_truth:.3g} (largest {self.model_to_truth_max:.3g}), "
+                f"truth -> model {self.truth_to_model:.3g} (95 %: {self.truth_to_model_q95:.3g}) of the true range; "
+                + ("the true run does not come back to itself" if self.true_period is None else
+                   f"the true run comes back after {unit(self.true_period)}, to {self.true_return:.3g}")
+                + f" (one step moves {self.true_step:.3g}, two samples lie {self.true_typical:.3g} apart; "
+                  f"closest return {self.true_best_return:.3g} after "
+                  f"{unit(self.true_best_lag)})")
+
+
+def orbit_agreement(z_model, z_true, *, max_lag: int | None = None, rtol: float = 1e-3,
+                    return_fraction: float = 0.25) -> OrbitAgreement:
+    """Does the model's long run ``z_model`` (n, d) trace the orbit of the true run ``z_true``
+    (m, d) (e.g. its encoded micro run), both in time order after their transients?
+
+    The model's orbit is its last period if :func:`recurrence_period` (with ``rtol``)
+    finds one, else its last half. The true run's return lag is searched over
+    ``1..max_lag`` (default a quarter of its length). See :class:`OrbitAgreement`.
+    """
+    from scipy.spatial import cKDTree
+
+    zm, zt = _points("z_model", z_model), _points("z_true", z_true)
+    if zm.shape[1] != zt.shape[1]:
+        raise ValueError(f"z_model and z_true must have the same dimension, got {zm.shape[1]} and {zt.shape[1]}")
+    m = zt.shape[0]
+    max_lag = max(m // 4, 1) if max_lag is None else _int("max_lag", max_lag, 1, m - 1)
+    return_fraction = _positive_finite("return_fraction", return_fraction)
+    scale = float(np.linalg.norm(zt.max(axis=0) - zt.min(axis=0)))
+    if scale == 0:
+        raise ValueError("z_true must not be constant: its range sets the scale of the distances")
+    period = recurrence_period(zm, rtol=rtol)
+    orbit = zm[-period:] if period is not None else zm[zm.shape[0] // 2:]
+    d_mt = cKDTree(zt).query(orbit)[0] / scale
+    d_tm = cKDTree(orbit).query(zt)[0] / scale
+    ret = np.array([np.median(np.linalg.norm(zt[p:] - zt[:-p], axis=1)) for p in range(1, max_lag + 1)]) / scale
+    best = int(np.argmin(ret)) + 1
+    typical = float(np.median(ret))
+    away = np.flatnonzero(ret > typical)  # not empty unless every lag returns alike (then no period)
+    true_period = None
+    if away.size:
+        near = ret[away[0]:] <= return_fraction * typical
+        if near.any():
+            start = away[0] + int(np.argmax(near))
+            stop = start + (int(np.argmin(near[start - away[0]:])) or near.size)  # end of that stretch
+            true_period = start + int(np.argmin(ret[start:stop])) + 1
+    return OrbitAgreement(period, float(np.median(d_mt)), float(d_mt.max()), float(np.median(d_tm)),
+                          float(np.quantile(d_tm, 0.95)), float(ret[0]), typical, true_period,
+                          None if true_period is None else float(ret[true_period - 1]), best, float(ret[best - 1]),
+                          scale)
+
+
+def orbit_null_gaps(orbit, n: int, *, sigma: float, k_max: int = 10, n_surrogates: int = 19, n_components: int = 3,
+                    n_neighbors: int = 7, max_points: int = 2000, seed: int = 0) -> dict:
+    """Largest eigengaps of runs with no metastability on the closed orbit ``orbit`` (p, d)
+    (its points in order; the last joins the first): ``n`` points drawn at uniform
+    arc length along the closed polyline plus Gaussian noise of standard deviation
+    ``sigma`` per coordinate, each taken through the PCA (``n_components``) and the
+    spectrum of :func:`metastable_states`. Returns ``gaps`` (one per surrogate) and
+    ``k`` (the eigengap heuristic's pick on each): compare a run's gap with them."""
+    x = _points("orbit", orbit, min_points=3)
+    n = _int("n", n, 4)
+    sigma = float(sigma)
+    if not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    k_max = _int("k_max", k_max, 2)
+    n_surrogates = _int("n_surrogates", n_surrogates, 1, MAX_SURROGATES)
+    closed = np.vstack([x, x[:1]])
+    seg = np.linalg.norm(np.diff(closed, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if cum[-1] == 0:
+        raise ValueError("orbit must not be a single point")
+    rng = np.random.default_rng([seed, 2])
+    gaps, ks = [], []
+    for _ in range(n_surrogates):
+        u = rng.random(n) * cum[-1]
+        i = np.clip(np.searchsorted(cum, u, side="right") - 1, 0, seg.size - 1)
+        f = np.divide(u - cum[i], seg[i], out=np.zeros(n), where=seg[i] > 0)[:, None]
+        y = closed[i] + f * (closed[i + 1] - closed[i]) + sigma * rng.normal(size=(n, x.shape[1]))
+        y_pca, _ = latent_pca(y, n_components=min(n_components, x.shape[1]))
+        k, lam = eigengap(y_pca, k_max, n_neighbors=n_neighbors, max_points=max_points, seed=seed)
+        gaps.append(float(_gaps(lam, k_max).max()))
+        ks.append(int(k))
+    return dict(gaps=np.array(gaps), k=np.array(ks))
 
 
 def count_transitions(labels, min_dwell: int = 1) -> int:

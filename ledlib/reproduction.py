@@ -75,6 +75,10 @@ CLAIMS: tuple[Claim, ...] = (
     _c("AD3.speedup_rho5", None, "x", "F26", "speed-up at rho = 5"),
     _c("AD3.speedup_rho9", None, "x", "F26", "speed-up at rho = 9"),
     _c("AD3.n_metastable_states", 6, "", "F4, F22, F23", "six clusters in the latent PCA", "approx", 0.0, kind="count"),
+    _c("AD3.n_metastable_states_truth", 6, "", "F4, F22, F23",
+       "the same test on the encoded true run: the structure there is to find", "approx", 0.0, kind="count"),
+    _c("AD3.latent_orbit", None, "", "F22",
+       "(ours) LED's long latent run against the encoded true run: its period and its distance from the true orbit"),
     _c("AD3.generalize_n400_wd", None, "", "F27, F28", "trained on N=1000, forecasts N=400 with low WD"),
     _c("AD3.pe_wd_m1", None, "", "F5, F29", "WD of M1 per Peclet number: grows with Pe"),
     _c("AD3.pe_wd_m2", None, "", "F5, F29", "WD of M2 per Peclet number: grows with Pe"),
@@ -312,6 +316,19 @@ def _variants_vs_cspde(k):
     return judge_
 
 
+def _orbit(cid, ours, card):
+    if not isinstance(ours, dict) or _number(ours.get("model_to_truth")) is None:
+        return ""
+    p, tp = ours.get("period"), ours.get("true_period")
+    d, noise = _number(ours["model_to_truth"]), _number(ours.get("true_return"))
+    if p is None or tp is None or noise is None:
+        closed, back = "not closed" if p is None else "closed", "does not return" if tp is None else "returns"
+        return f"LED's run is {closed}, the true run {back}"
+    holds = p == tp and d <= noise
+    return (f"{'holds' if holds else 'does not hold'}: LED's run closes after {p:g} samples and the true run returns "
+            f"after {tp:g}; LED's orbit lies {d:.2g} from the true one, against the true run's own return {noise:.2g}")
+
+
 def _against_floor(label):
     def judge_(cid, ours, card):
         note = (card.get(cid) or {}).get("note", "")
@@ -334,6 +351,7 @@ _JUDGES = {
     "AD3.pe_wd_m1": _monotone("up", "the WD grows with Pe:"),
     "AD3.pe_wd_m2": _monotone("up", "the WD grows with Pe:"),
     "AD3.pe_speedup": _monotone("down", "the speed-up grows as Pe falls:"),
+    "AD3.latent_orbit": _orbit,
     "FHN.mnad_u_led": _led_vs_cspde("u"),
     "FHN.mnad_v_led": _led_vs_cspde("v"),
     "FHN.mnad_u_led_variants": _variants_vs_cspde("u"),

@@ -158,6 +158,11 @@ def cases() -> dict:
     lab = g.integers(0, 6, 2000)
     C["metastable_states"] = lambda: plots.metastable_states(zp, lab, centres, snaps[[1, 2, 3, 1, 2, 3]],
                                                              np.linspace(1, 0.2, 12))
+    ring = np.stack([np.cos(np.linspace(0, 2 * np.pi, 63, endpoint=False)), np.sin(np.linspace(0, 2 * np.pi, 63,
+                                                                                            endpoint=False))], 1)
+    orbit3 = np.hstack([ring, 0.2 * ring[:, :1] ** 2])
+    C["latent_orbit"] = lambda: plots.latent_orbit(orbit3[g.integers(0, 63, 2000)] + 0.05 * zp, orbit3,
+                                                   np.linspace(1, 0.9, 11), np.linspace(1, 0.95, 11))
     C["peclet_study"] = lambda: plots.peclet_study(
         {1.0: 0.01, 10.0: 0.02, 100.0: 0.05}, {1.0: 0.001, 10.0: 0.002, 100.0: 0.004},
         {p: {math.inf: 100 * p, 1.0: 2.0, 5.0: 5.0} for p in (1.0, 10.0, 100.0)},

@@ -141,3 +141,93 @@ def test_recurrence_period_refuses_bad_parameters(kw, match):
         C.recurrence_period(limit_cycle(37), **kw)
     with pytest.raises(ValueError, match="z must be"):
         C.recurrence_period(np.zeros(100))
+
+
+def periodic_truth(period=62.83, n=4000, noise=0.02, radius=1.0, seed=0):
+    """A noisy sampled circle whose period is not a whole number of samples (the AD 3-D
+    wind's 10 pi in steps of 0.5), as an encoded true run of a periodically forced system."""
+    rng = np.random.default_rng(seed)
+    phase = 2 * np.pi * np.arange(n) / period
+    return radius * np.stack([np.cos(phase), np.sin(phase)], axis=1) + noise * rng.normal(size=(n, 2))
+
+
+def exact_cycle(period=63, n=20000, radius=1.0):
+    phase = 2 * np.pi * np.arange(n) / period
+    return radius * np.stack([np.cos(phase), np.sin(phase)], axis=1)
+
+
+def test_orbit_agreement_measures_the_distance_between_orbits():
+    truth = periodic_truth()
+    scale = np.linalg.norm(truth.max(0) - truth.min(0))
+    same = C.orbit_agreement(exact_cycle(), truth)
+    assert same.period == 63 and same.scale == pytest.approx(scale)
+    # the model's orbit is the true circle: distances are the noise, a small fraction of the range
+    assert same.model_to_truth < 0.02 and same.truth_to_model < 0.03
+    # the true run comes back after the whole number of samples nearest its period, to about
+    # its noise (two noisy copies of a point lie ~1.7 x 0.02 apart; the phase slips 0.17 of a step)
+    assert same.true_period == 63
+    assert same.true_return == pytest.approx(1.7 * 0.02 / scale, rel=0.35)
+    assert same.true_step == pytest.approx(2 * np.sin(np.pi / 62.83) / scale, rel=0.1)
+    # an orbit of half the radius lies 0.5 inside the true circle (the nearest noisy true
+    # point a few noise widths less)
+    small = C.orbit_agreement(exact_cycle(radius=0.5), truth)
+    assert (0.5 - 4 * 0.02) / scale < small.model_to_truth < 0.5 / scale
+    assert small.truth_to_model == pytest.approx(0.5 / scale, rel=0.05)
+    # a fixed point at the centre: period 1, a radius away from every true point
+    centre = C.orbit_agreement(np.zeros((500, 2)), truth)
+    assert centre.period == 1 and centre.truth_to_model == pytest.approx(1 / scale, rel=0.05)
+    # a model that covers only a quarter of the orbit lies on it but does not cover it
+    arc = exact_cycle()[:16]
+    part = C.orbit_agreement(np.tile(arc, (50, 1)), truth)
+    assert part.model_to_truth < 0.02 and part.truth_to_model_q95 > 0.3
+
+
+def test_orbit_agreement_finds_no_return_in_noise():
+    ou = ornstein_uhlenbeck(d=2)
+    r = C.orbit_agreement(exact_cycle(), ou)
+    assert r.true_period is None and r.true_return is None
+    assert r.true_best_return > 0.25 * r.true_step
+    assert "does not come back" in r.summary(0.5)
+
+
+@pytest.mark.parametrize("kw, match", [(dict(max_lag=0), "max_lag"), (dict(return_fraction=0.0), "return_fraction"),
+                                       (dict(rtol=-1.0), "rtol")])
+def test_orbit_agreement_refuses_bad_parameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        C.orbit_agreement(exact_cycle(), periodic_truth(), **kw)
+    with pytest.raises(ValueError, match="same dimension"):
+        C.orbit_agreement(exact_cycle(), np.zeros((100, 3)) + np.arange(100)[:, None])
+    with pytest.raises(ValueError, match="constant"):
+        C.orbit_agreement(exact_cycle(), np.ones((100, 2)))
+
+
+def test_a_uniform_speed_orbit_has_the_gaps_of_its_null_and_one_that_lingers_does_not():
+    period, n = 63, 3000
+    orbit = limit_cycle(period, n=period, transient=1e-9)  # the closed orbit's points, in order
+    sigma = 0.02 * np.ptp(orbit, axis=0).max()
+    null = C.orbit_null_gaps(orbit, n, sigma=sigma, n_surrogates=9, max_points=500)
+    assert null["gaps"].shape == (9,) and np.all(null["gaps"] >= 0)
+    rng = np.random.default_rng(5)
+    # a run along the same orbit at uniform speed: its gap is one of the null's
+    u = rng.random(n) * period
+    j = np.floor(u).astype(int)
+    f = (u - j)[:, None]
+    uniform = orbit[j] + f * (orbit[(j + 1) % period] - orbit[j]) + sigma * rng.normal(size=(n, 8))
+    g_uniform = C.eigengap_test(C.latent_pca(uniform, n_components=3)[0], max_points=500, n_surrogates=19)["gap"]
+    assert g_uniform <= 2 * null["gaps"].max()
+    # a run along the same orbit that lingers at three places (its density there 1000 times
+    # the rest, over half a sample): three eigenvalues at 1, then a drop above every null gap
+    u = rng.random(400 * n) * period
+    arc = lambda c: ((u - c + period / 2) % period) - period / 2  # noqa: E731  (signed distance along the orbit)
+    dens = 1 + 1000 * sum(np.exp(-0.5 * (arc(c) / 0.5) ** 2) for c in (0, 21, 42))
+    u = u[rng.random(u.size) * dens.max() < dens][:n]
+    j = np.floor(u).astype(int)
+    f = (u - j)[:, None]
+    lingering = orbit[j] + f * (orbit[(j + 1) % period] - orbit[j]) + sigma * rng.normal(size=(n, 8))
+    t = C.eigengap_test(C.latent_pca(lingering, n_components=3)[0], max_points=500, n_surrogates=19)
+    lam = t["eigenvalues"]
+    assert lam[2] > 0.999 and lam[2] - lam[3] > 2 * null["gaps"].max() and t["gap"] > 3 * null["gaps"].max()
+    with pytest.raises(ValueError, match="sigma"):
+        C.orbit_null_gaps(orbit, n, sigma=-1.0)
+    with pytest.raises(ValueError, match="single point"):
+        C.orbit_null_gaps(np.zeros((5, 2)), n, sigma=0.1)

@@ -141,3 +141,15 @@ def test_cspde_over_led_ratio_is_a_bound_judged_with_its_twin():
     assert reproduction.verdict("FHN.ratio_u_cspde_led", 1.8) == "differs"
     j = reproduction.judge({"FHN.ratio_u_cspde_led": {"ours": 1.8}, "FHN.ratio_v_cspde_led": {"ours": 6.0}})
     assert j["FHN.ratio_v_cspde_led"][0] == "differs" and "twin" in j["FHN.ratio_v_cspde_led"][1]
+
+
+def test_the_latent_orbit_is_judged_against_the_true_runs_own_return():
+    card = {"AD3.latent_orbit": {"ours": {"period": 63, "true_period": 63, "model_to_truth": 0.011,
+                                          "true_return": 0.021}}}
+    v, why = reproduction.judge(card)["AD3.latent_orbit"]
+    assert v == "reported" and why.startswith("holds") and "63" in why
+    card["AD3.latent_orbit"]["ours"]["model_to_truth"] = 0.05  # farther from the truth than its own noise
+    assert reproduction.judge(card)["AD3.latent_orbit"][1].startswith("does not hold")
+    card["AD3.latent_orbit"]["ours"].update(model_to_truth=0.011, period=None)  # a run that does not close
+    assert reproduction.judge(card)["AD3.latent_orbit"][1] == "LED's run is not closed, the true run returns"
+    assert reproduction.verdict("AD3.n_metastable_states_truth", 1) == "differs"

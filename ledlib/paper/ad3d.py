@@ -67,6 +67,10 @@ PROTOCOL = {
                       snaps=(0.0, 25.0, 31.5, 44.0)),
 }
 
+# The encoded true run the latent orbit is compared with: T after the warm-up (the paper
+# profile's: 64 periods of the wind, ~90 s of the micro solver on one core).
+T_TRUE_LONG = {"paper": 2000.0, "quick": 200.0}
+
 # the trade-offs chapter (Figure 26)
 TRADEOFF = TradeoffSweep("wd", 5.0, 5.0, (None, 45.0, 25.0, 5.0), {"quick": 80.0, "paper": 400.0})
 
@@ -82,6 +86,9 @@ PECLET_SPLITS = {"paper": (500, 500, 101), "quick": (60, 30, 21)}
 # surrogate (2000 points took ~57 s each on a shared core, 1000 about an eighth of that).
 METASTABLE = {"paper": dict(n_components=3, k_max=10, max_points=1000, n_surrogates=19, alpha=0.05, seed=0),
               "quick": dict(n_components=3, k_max=10, max_points=800, n_surrogates=19, alpha=0.05, seed=0)}
+# its null for a run on a closed orbit (ledlib.clustering.orbit_null_gaps), alike
+ORBIT_NULL = {p: {k: v for k, v in kw.items() if k in ("n_components", "k_max", "max_points", "n_surrogates")}
+              for p, kw in METASTABLE.items()}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from .style import PAGE_WIDTH_IN, paper_line, paper_value
 
 __all__ = [
     "particle_forecast", "latent_return_map", "moment_error_curves", "moment_error_summary",
-    "particle_snapshots_compare", "latent_pca_density", "metastable_states", "peclet_study", "variant_label",
+    "particle_snapshots_compare", "latent_pca_density", "metastable_states", "latent_orbit", "peclet_study",
+    "variant_label",
 ]
 
 TRUE = "0.2"  # ground truth in every plot
@@ -431,6 +432,41 @@ def metastable_states(z_pca, labels, centres, configs, eigenvalues=None, L: floa
         ax = bottom.add_subplot(rows, min(k, per_row), c + 1, projection="3d")
         _scatter3(ax, configs[c], f"C{c % 10}", s=2, alpha=0.7, L=L)
         ax.set_title(f"cluster {c + 1}", fontsize=9)
+    return fig
+
+
+def latent_orbit(z_true_pca, orbit_pca, eig_model=None, eig_true=None) -> Figure:
+    """Figure 22 against the truth: (a, b) the encoded true run in the latent PCA modes
+    (density) with the model's closed orbit ``orbit_pca (p, >= 3)`` drawn over it, (c) the
+    leading eigenvalues of the affinity of the model's run and of the true run (a gap
+    after the k-th would mean k metastable states)."""
+    zt, orb = np.asarray(z_true_pca, dtype=float), np.asarray(orbit_pca, dtype=float)
+    if zt.ndim != 2 or zt.shape[1] < 3 or orb.ndim != 2 or orb.shape[1] < 3:
+        raise ValueError(f"z_true_pca and orbit_pca must be (T, >= 3), got {zt.shape} and {orb.shape}")
+    n_top = 3 if eig_model is not None or eig_true is not None else 2
+    mosaic = [["a", "b"], ["c", "c"]] if n_top == 3 else [["a", "b"]]
+    panels = plt.figure(figsize=(PAGE_WIDTH_IN, 3.4 * len(mosaic)), layout="constrained").subplot_mosaic(mosaic)
+    axes = [panels[k] for k in "abc"[:n_top]]
+    fig = axes[0].figure
+    closed = np.vstack([orb, orb[:1]])
+    for ax, (i, j), tag in zip(axes, ((0, 1), (2, 1)), "ab"):
+        mesh = _density(ax, zt[:, i], zt[:, j], bins=60)
+        ax.plot(closed[:, i], closed[:, j], color="C3", lw=0.9, marker="o", ms=2.2, label="LED's orbit")
+        ax.set_xlabel(f"PCA mode {i + 1}")
+        ax.set_ylabel(f"PCA mode {j + 1}")
+        ax.set_title(f"({tag}) true run, encoded", fontsize=9, loc="left")
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.colorbar(mesh, ax=axes[1], label="number of samples")
+    if n_top == 3:
+        for lam, lab, col in ((eig_model, "LED's run", "C3"), (eig_true, "true run", "0.3")):
+            if lam is not None:
+                lam = np.asarray(lam, dtype=float)
+                axes[2].plot(np.arange(1, lam.size + 1), lam, marker="o", ms=3, color=col, label=lab)
+        axes[2].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        axes[2].set_xlabel("index")
+        axes[2].set_ylabel("eigenvalue of $D^{-1/2} A D^{-1/2}$")
+        axes[2].legend(fontsize=7)
+        axes[2].set_title("(c) eigenvalues (a gap after the k-th: k states)", fontsize=9, loc="left")
     return fig
 
 
