@@ -184,9 +184,9 @@ class OrbitAgreement:
     ``true_period``: the lag of the closest return in the first stretch of lags where the
     run, having moved away (a return distance above ``true_typical``), is back within
     ``return_fraction x true_typical`` (None if it never is), ``true_return`` its return
-    distance; ``true_best_lag`` /
-    ``true_best_return``: the lag of the closest return over the searched lags (a
-    multiple of the period when the true period is not a whole number of samples)."""
+    distance; ``true_best_lag`` / ``true_best_return``: the closest return over all the
+    searched lags (a multiple of the period when the period is not a whole number of
+    samples)."""
 
     period: int | None
     model_to_truth: float
@@ -243,11 +243,10 @@ def orbit_agreement(z_model, z_true, *, max_lag: int | None = None, rtol: float 
     away = np.flatnonzero(ret > typical)  # not empty unless every lag returns alike (then no period)
     true_period = None
     if away.size:
-        near = ret[away[0]:] <= return_fraction * typical
-        if near.any():
-            start = away[0] + int(np.argmax(near))
-            stop = start + (int(np.argmin(near[start - away[0]:])) or near.size)  # end of that stretch
-            true_period = start + int(np.argmin(ret[start:stop])) + 1
+        near = np.flatnonzero(ret[away[0]:] <= return_fraction * typical) + away[0]
+        if near.size:
+            stretch = near[: np.argmax(np.diff(near, append=near[-1] + 2) > 1) + 1]  # the first run of lags
+            true_period = int(stretch[np.argmin(ret[stretch])]) + 1
     return OrbitAgreement(period, float(np.median(d_mt)), float(d_mt.max()), float(np.median(d_tm)),
                           float(np.quantile(d_tm, 0.95)), float(ret[0]), typical, true_period,
                           None if true_period is None else float(ret[true_period - 1]), best, float(ret[best - 1]),
@@ -264,9 +263,9 @@ def orbit_null_gaps(orbit, n: int, *, sigma: float, k_max: int = 10, n_surrogate
     ``k`` (the eigengap heuristic's pick on each): compare a run's gap with them."""
     x = _points("orbit", orbit, min_points=3)
     n = _int("n", n, 4)
-    sigma = float(sigma)
-    if not np.isfinite(sigma) or sigma < 0:
+    if isinstance(sigma, bool) or not isinstance(sigma, Real) or not np.isfinite(sigma) or sigma < 0:
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    sigma = float(sigma)
     k_max = _int("k_max", k_max, 2)
     n_surrogates = _int("n_surrogates", n_surrogates, 1, MAX_SURROGATES)
     closed = np.vstack([x, x[:1]])

@@ -227,7 +227,8 @@ def test_a_uniform_speed_orbit_has_the_gaps_of_its_null_and_one_that_lingers_doe
     t = C.eigengap_test(C.latent_pca(lingering, n_components=3)[0], max_points=500, n_surrogates=19)
     lam = t["eigenvalues"]
     assert lam[2] > 0.999 and lam[2] - lam[3] > 2 * null["gaps"].max() and t["gap"] > 3 * null["gaps"].max()
-    with pytest.raises(ValueError, match="sigma"):
-        C.orbit_null_gaps(orbit, n, sigma=-1.0)
+    for bad in (-1.0, np.nan, "0.1", True):
+        with pytest.raises(ValueError, match="sigma"):
+            C.orbit_null_gaps(orbit, n, sigma=bad)
     with pytest.raises(ValueError, match="single point"):
         C.orbit_null_gaps(np.zeros((5, 2)), n, sigma=0.1)
