@@ -202,7 +202,7 @@ class OrbitAgreement:
     scale: float
 
     def summary(self, dt: float | None = None) -> str:
-        unit = (lambda p: f"{p} samples" + (f" ({p * dt:.4g} time units)" if dt else ""))
+        unit = lambda p: f"{p} samples" + (f" ({p * dt:.4g} time units)" if dt else "")  # noqa: E731
         closed = "not closed" if self.period is None else f"closed, period {unit(self.period)}"
         return (f"model run {closed}; model -> truth {self.model_to_truth:.3g} (largest {self.model_to_truth_max:.3g}), "
                 f"truth -> model {self.truth_to_model:.3g} (95 %: {self.truth_to_model_q95:.3g}) of the true range; "

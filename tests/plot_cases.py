@@ -158,8 +158,8 @@ def cases() -> dict:
     lab = g.integers(0, 6, 2000)
     C["metastable_states"] = lambda: plots.metastable_states(zp, lab, centres, snaps[[1, 2, 3, 1, 2, 3]],
                                                              np.linspace(1, 0.2, 12))
-    ring = np.stack([np.cos(np.linspace(0, 2 * np.pi, 63, endpoint=False)), np.sin(np.linspace(0, 2 * np.pi, 63,
-                                                                                            endpoint=False))], 1)
+    phase = np.linspace(0, 2 * np.pi, 63, endpoint=False)
+    ring = np.stack([np.cos(phase), np.sin(phase)], 1)
     orbit3 = np.hstack([ring, 0.2 * ring[:, :1] ** 2])
     C["latent_orbit"] = lambda: plots.latent_orbit(orbit3[g.integers(0, 63, 2000)] + 0.05 * zp, orbit3,
                                                    np.linspace(1, 0.9, 11), np.linspace(1, 0.95, 11))
