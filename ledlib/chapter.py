@@ -140,8 +140,10 @@ def training_report(fitted) -> str:
     if pick:
         scores = pick["scores"]
         lo, hi = min(scores.values()), max(scores.values())
-        kept = scores[f"{pick['ae_seed']}/{pick['rnn_seed']}"]
-        lines.append(f"picked autoencoder seed {pick['ae_seed']}, RNN seed {pick['rnn_seed']} of {len(scores)} "
+        rnn = pick.get("rnn")  # None: the config's RNN, else the name of another (SeedPick.other_rnns)
+        kept = scores[f"{pick['ae_seed']}/{pick['rnn_seed']}" + ("" if rnn is None else f" {rnn}")]
+        lines.append(f"picked autoencoder seed {pick['ae_seed']}, RNN seed {pick['rnn_seed']}"
+                     + ("" if rnn is None else f" ({rnn})") + f" of {len(scores)} "
                      f"candidates by the {pick['score']}: {kept:.3g} (all: {lo:.3g} to {hi:.3g})")
     return "\n".join(lines)
 
@@ -326,8 +328,7 @@ def fit_fhn_variant(base, d_z: int, variational: bool, noise: float, *, dataset,
     from .paper import fhn
 
     cfg = fhn.variant(base, d_z, variational, noise, full)
-    return train.fit_led("FHN", profile, config=cfg, dataset=dataset, cache=cache, seed=seed, device=str(device),
-                         progress=False)
+    return train.fit(dataset, cfg, cache=cache, seed=seed, device=str(device), progress=False)
 
 
 def fit_line(name: str, fitted) -> str:

@@ -1039,14 +1039,17 @@ class SeedPick:
 
     ``ae_seeds`` and ``rnn_seeds``: offsets added to the fit's ``seed``; the candidates are
     every pair (an autoencoder of seed ``seed + a``, an RNN of seed ``seed + r`` on it),
-    and ``(0, 0)`` is the LED :func:`fit` trains. ``score(led, dataset) -> float``, lower
-    is better, must read the validation split only (the test data play no part);
-    ``label`` says what it measures, for the record."""
+    and ``(0, 0)`` is the LED :func:`fit` trains. ``other_rnns``: ``(name, RNNConfig)``
+    pairs, RNNs to try on every autoencoder and seed besides the config's (e.g. another
+    readout). ``score(led, dataset) -> float``, lower is better, must read the validation
+    split only (the test data play no part); ``label`` says what it measures, for the
+    record."""
 
     ae_seeds: tuple[int, ...]
     rnn_seeds: tuple[int, ...]
     score: Callable[[LED, Any], float]
     label: str
+    other_rnns: tuple = ()
 
     def __post_init__(self):
         for name in ("ae_seeds", "rnn_seeds"):
@@ -1058,6 +1061,14 @@ class SeedPick:
             raise TypeError(f"score must be callable (led, dataset) -> float, got {type(self.score).__name__}")
         if not isinstance(self.label, str) or not self.label:
             raise TypeError(f"label must be a non-empty str, got {self.label!r}")
+        from .configs import RNNConfig
+
+        o = self.other_rnns
+        if (not isinstance(o, tuple) or any(not isinstance(p, tuple) or len(p) != 2 or not isinstance(p[0], str)
+                                            or not p[0] or not isinstance(p[1], RNNConfig) for p in o)
+                or len({p[0] for p in o}) != len(o)):
+            raise TypeError(f"other_rnns must be a tuple of (name, RNNConfig) pairs with distinct non-empty names, "
+                            f"got {o!r}")
 
 
 def fit_pick(dataset, config, pick: SeedPick, *, cache=None, seed: int = 0, device: str = "auto",
@@ -1067,8 +1078,10 @@ def fit_pick(dataset, config, pick: SeedPick, *, cache=None, seed: int = 0, devi
     per RNN seed on each, every model trained once and then loaded as :func:`fit`,
     :func:`fit_autoencoder` and :func:`fit_rnn` cache them. A one-step validation loss
     need not tell a forecast that stays on the data from one that drifts off; a forecast
-    of the validation data can. Ties go to the first candidate (``(0, 0)`` first). The
-    result's ``pick`` holds the seeds kept and every candidate's score."""
+    of the validation data can. Ties go to the first candidate (``(0, 0)`` with the
+    config's RNN first). The result's ``pick`` holds the seeds kept, the RNN (``rnn``:
+    ``None`` for the config's, else its name in ``other_rnns``) and every candidate's
+    score, keyed ``"ae_seed/rnn_seed"`` (``"ae_seed/rnn_seed name"`` for another RNN)."""
     if not isinstance(pick, SeedPick):
         raise TypeError(f"pick must be a SeedPick, got {type(pick).__name__}")
     seed = nonnegative_int("seed", seed)
@@ -1077,21 +1090,22 @@ def fit_pick(dataset, config, pick: SeedPick, *, cache=None, seed: int = 0, devi
     best, scores = None, {}
     for a in sorted(pick.ae_seeds):
         ae_led, ae_rec = (base.led, base.ae) if a == 0 else fit_autoencoder(config, dataset, seed=seed + a, **kw)
-        for r in sorted(pick.rnn_seeds):
-            if a == 0 and r == 0:
-                cand = base
-            else:
-                led, rnn_rec, path, source = _fit_rnn(ae_led, config.rnn, dataset, seed=seed + r, **kw)
-                cand = FittedLED(led, dataset, ae_rec, rnn_rec, path, source != "trained", source)
-            score = float(pick.score(cand.led, dataset))
-            if not math.isfinite(score):
-                score = math.inf  # a forecast that blew up is the worst candidate, not an error
-            scores[f"{seed + a}/{seed + r}"] = score
-            if best is None or score < best[0]:
-                best = (score, a, r, cand)
-    score, a, r, cand = best
-    return dataclasses.replace(cand, pick={"ae_seed": seed + a, "rnn_seed": seed + r, "score": pick.label,
-                                           "scores": scores})
+        for name, rnn in ((None, config.rnn),) + pick.other_rnns:
+            for r in sorted(pick.rnn_seeds):
+                if a == 0 and r == 0 and name is None:
+                    cand = base
+                else:
+                    led, rnn_rec, path, source = _fit_rnn(ae_led, rnn, dataset, seed=seed + r, **kw)
+                    cand = FittedLED(led, dataset, ae_rec, rnn_rec, path, source != "trained", source)
+                score = float(pick.score(cand.led, dataset))
+                if not math.isfinite(score):
+                    score = math.inf  # a forecast that blew up is the worst candidate, not an error
+                scores[f"{seed + a}/{seed + r}" + ("" if name is None else f" {name}")] = score
+                if best is None or score < best[0]:
+                    best = (score, a, r, name, cand)
+    score, a, r, name, cand = best
+    return dataclasses.replace(cand, pick={"ae_seed": seed + a, "rnn_seed": seed + r, "rnn": name,
+                                           "score": pick.label, "scores": scores})
 
 
 def fit_led(system: str, profile: str = "quick", *, config=None, dataset=None, cache=None, seed: int = 0,

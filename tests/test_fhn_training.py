@@ -83,3 +83,32 @@ def test_fit_variant_keeps_the_best_validation_forecast(tmp_path, monkeypatch):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     with pytest.raises(ValueError, match="rnn_seeds"):
         fhn.fit_variant(cfg, ds, rnn_seeds=(), cache=tmp_path, device="cpu")
+
+
+def test_both_readouts_of_every_variant_share_its_autoencoder(tmp_path, monkeypatch):
+    """fit_variants: each LED variant's RNN with our readout and with the paper's (eq. 16)
+    on one autoencoder; the base variant is the main LED, and its eq. 16 RNN is fitted on
+    the main LED's autoencoder."""
+    from ledlib.chapter import led_label
+
+    torch.set_num_threads(1)
+    ds = data.from_arrays(pulses(3, 120, 0), pulses(2, 120, 1), coarse_dt=1.0, scaler_channel_axis=-2)
+    base = configs.get("FHN", "quick")
+    base = base.replace(ae_train=dataclasses.replace(base.ae_train, max_epochs=3),
+                        rnn_train=dataclasses.replace(base.rnn_train, max_epochs=2))
+    score = lambda led, dataset, **kw: float(next(led.rnn.parameters()).detach().sum())  # noqa: E731
+    monkeypatch.setattr(fhn, "validation_forecast_mnad", score)
+    main = train.fit(ds, base, cache=tmp_path, seed=0, device="cpu", progress=False)
+    ours = fhn.fit_variants(base, ds, main=main, rnn_seeds=(0, 1), cache=tmp_path, device="cpu")
+    eq16 = fhn.fit_variants(base, ds, main=main, rnn=fhn.paper_readout(base), rnn_seeds=(0, 1), cache=tmp_path,
+                            device="cpu")
+    assert set(ours) == set(eq16) == {led_label(d, v) for d, v in fhn.LED_VARIANTS["quick"]}
+    assert ours[led_label(base.ae.d_z, base.ae.variational)] is main
+    for name in ours:
+        a, b = ours[name].led, eq16[name].led
+        assert a.rnn.residual and not b.rnn.residual
+        sa, sb = a.autoencoder.state_dict(), b.autoencoder.state_dict()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
+        assert not torch.equal(a.rnn.readout.weight, b.rnn.readout.weight)
+    with pytest.raises(TypeError, match="rnn must be an RNNConfig"):
+        fhn.fit_rnns(main.led, main.ae, "eq16", ds, cache=tmp_path, device="cpu")

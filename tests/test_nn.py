@@ -414,3 +414,27 @@ def test_latent_rollout_equals_iterating_the_sequence_module(cell, residual, n_l
         roll.advance(-1)
     with pytest.raises(ValueError, match=r"n must be at most 100000000 steps, got 1000000000000"):
         roll.advance(10**12)  # refused at once, not looped
+
+
+def test_the_papers_readout_is_bounded_and_the_increment_is_not():
+    """Eq. (16), z = W h with |h| < 1, keeps every prediction within max(std) ||W|| sqrt(d_h)
+    of the normalisation's mean, however far the input; the increment z + W h carries a far
+    input along (why FHN's d_z = 32/64 LEDs use eq. 16: paper.fhn.paper_readout)."""
+    from ledlib.nn import LatentRNN
+
+    torch.manual_seed(2)
+    mean, std = torch.tensor([0.5, -1.0, 2.0]), torch.tensor([2.0, 0.5, 1.5])
+    far = torch.tensor([[1e3, -1e3, 5e2]])
+    for residual in (False, True):
+        rnn = LatentRNN(3, 16, "lstm", residual=residual)
+        rnn.set_normalization(mean, std)
+        bound = float(std.max() * torch.linalg.matrix_norm(rnn.readout.weight.detach(), 2) * 16 ** 0.5)
+        with torch.no_grad():
+            z, h = far, None
+            for _ in range(20):
+                z, h = rnn.step(z, h)
+        off = float(torch.linalg.vector_norm(z - mean))
+        if residual:
+            assert off > 100 * bound  # the far input is still there
+        else:
+            assert off <= bound

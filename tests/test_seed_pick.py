@@ -57,6 +57,28 @@ def test_fit_pick_keeps_the_lowest_score_and_loads_on_the_second_call(tmp_path):
     assert again.pick == got.pick and same_weights(again.led, got.led)
 
 
+def test_fit_pick_tries_other_rnns_on_the_same_autoencoder(tmp_path):
+    """SeedPick.other_rnns: every seed once more with another RNN (here the paper's readout),
+    each candidate the model fit_rnn trains; the pick names the RNN it kept."""
+    torch.set_num_threads(1)
+    ds, cfg = tiny(tmp_path)
+    eq16 = fhn.paper_readout(cfg)
+    pick = train.SeedPick((0,), (0, 1), rnn_weight_sum, "weight sum", other_rnns=(("eq. 16", eq16),))
+    got = train.fit_pick(ds, cfg, pick, cache=tmp_path, device="cpu", progress=False)
+    scores = got.pick["scores"]
+    assert set(scores) == {"0/0", "0/1", "0/0 eq. 16", "0/1 eq. 16"}
+    kept = min(scores, key=scores.get)
+    assert kept == f"0/{got.pick['rnn_seed']}" + ("" if got.pick["rnn"] is None else f" {got.pick['rnn']}")
+    assert got.led.rnn.residual == (got.pick["rnn"] is None)
+    base = train.fit(ds, cfg, cache=tmp_path, device="cpu", progress=False)
+    led, _ = train.fit_rnn(base.led, eq16, ds, cache=tmp_path, seed=1, device="cpu", progress=False)
+    assert not led.rnn.residual and rnn_weight_sum(led, ds) == scores["0/1 eq. 16"]
+    assert same_weights(led.autoencoder, base.led.autoencoder)
+    for bad in ((("eq. 16", "W h"),), (("", eq16),), (("a", eq16), ("a", eq16)), [("a", eq16)]):
+        with pytest.raises(TypeError, match="other_rnns"):
+            train.SeedPick((0,), (0,), rnn_weight_sum, "x", other_rnns=bad)
+
+
 def test_a_non_finite_score_is_the_worst_candidate(tmp_path):
     torch.set_num_threads(1)
     ds, cfg = tiny(tmp_path)
@@ -83,12 +105,15 @@ def test_seed_pick_rejects_bad_seeds(kw, match):
         train.SeedPick((0,), (0,), 3.0, "x")
 
 
-def test_only_the_paper_ad1d_led_is_picked():
+def test_only_the_paper_ad1d_and_fhn_leds_are_picked():
     p = paper.seed_pick("AD1D", "paper")
     assert p.ae_seeds == ad1d.AE_SEEDS["paper"] and p.rnn_seeds == ad1d.RNN_SEEDS["paper"]
-    assert p.score is ad1d.validation_forecast_m1
-    assert paper.seed_pick("AD1D", "quick") is None
-    assert all(paper.seed_pick(s, prof) is None for s in ("KS", "FHN", "AD3D") for prof in paper.PROFILES)
+    assert p.score is ad1d.validation_forecast_m1 and p.other_rnns == ()
+    f = paper.seed_pick("FHN", "paper")  # RNN seeds with either readout, on one autoencoder
+    assert f.ae_seeds == (0,) and f.rnn_seeds == fhn.RNN_SEEDS["paper"] and f.score is fhn.validation_forecast_mnad
+    assert [(n, r.residual) for n, r in f.other_rnns] == [("eq. 16", False)] and fhn.config("paper").rnn.residual
+    assert paper.seed_pick("AD1D", "quick") is None and paper.seed_pick("FHN", "quick") is None
+    assert all(paper.seed_pick(s, prof) is None for s in ("KS", "AD3D") for prof in paper.PROFILES)
 
 
 def test_latent_forecast_m1_agrees_with_a_step_by_step_forecast():

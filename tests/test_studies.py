@@ -25,7 +25,10 @@ def test_study_jobs_are_distinct_and_cover_the_grids():
         base = configs.get("FHN", profile)
         variants = set(studies.FHN_LED_VARIANTS[profile]) | {(base.ae.d_z, base.ae.variational)}
         latent = {(d, v) for v in (False, True) for d in studies.FHN_LATENT_GRID[profile]} - variants
-        assert len(fhn) == len(studies.FHN_NOISE_GRID[profile]) + len(variants) - 1 + len(latent)
+        # each variant also with the paper's readout (eq. 16), the base one on the main LED's autoencoder
+        eq16 = [j.name for j in fhn if j.name.endswith("-eq16")]
+        assert len(eq16) == len(studies.FHN_LED_VARIANTS[profile])
+        assert len(fhn) == len(studies.FHN_NOISE_GRID[profile]) + len(variants) - 1 + len(latent) + len(eq16)
         ks = studies.jobs("KS", profile)
         # the main LED is one of the grid; the last job is its autoencoder without input noise
         assert len(ks) == 2 * len(studies.KS_LATENT_GRID[profile]) + 1 and ks[-1].name == "KS-AE-8-no-noise"
