@@ -34,6 +34,8 @@ The spectral machinery is :func:`ledlib.analysis.spectral_labels` /
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -186,7 +188,8 @@ class OrbitAgreement:
     ``return_fraction x true_typical`` (None if it never is), ``true_return`` its return
     distance; ``true_best_lag`` / ``true_best_return``: the closest return over all the
     searched lags (a multiple of the period when the period is not a whole number of
-    samples)."""
+    samples). ``points``: the model's orbit that was compared (its last period, else its
+    last half), in order."""
 
     period: int | None
     model_to_truth: float
@@ -200,6 +203,16 @@ class OrbitAgreement:
     true_best_lag: int
     true_best_return: float
     scale: float
+    points: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def return_noise(self) -> float:
+        """The Gaussian noise per coordinate (in the runs' units) that puts two samples of
+        one point ``true_return`` apart (``true_step`` if the true run never returns): their
+        difference has mean square ``2 d sigma^2``, whose root the median distance is close
+        to in many dimensions. What :func:`orbit_null_gaps` adds to its runs."""
+        d = self.points.shape[1]
+        return (self.true_return or self.true_step) * self.scale / math.sqrt(2 * d)
 
     def summary(self, dt: float | None = None) -> str:
         unit = lambda p: f"{p} samples" + (f" ({p * dt:.4g} time units)" if dt else "")  # noqa: E731
@@ -250,7 +263,7 @@ def orbit_agreement(z_model, z_true, *, max_lag: int | None = None, rtol: float 
     return OrbitAgreement(period, float(np.median(d_mt)), float(d_mt.max()), float(np.median(d_tm)),
                           float(np.quantile(d_tm, 0.95)), float(ret[0]), typical, true_period,
                           None if true_period is None else float(ret[true_period - 1]), best, float(ret[best - 1]),
-                          scale)
+                          scale, orbit)
 
 
 def orbit_null_gaps(orbit, n: int, *, sigma: float, k_max: int = 10, n_surrogates: int = 19, n_components: int = 3,

@@ -163,8 +163,9 @@ plots.metastable_states(z_pca, labels, centres, configs_k, eig, L=ad3.L);
 # A count of states is a statement about the system, so we ask the same question of the
 # truth. The wind has the common period $10\pi$ (the periods of $\cos 0.2t$ and $\cos t$
 # are $10\pi$ and $2\pi$), and it would carry a free particle $A/\omega$ = 5 and 1.5 box
-# widths out and back along the first two axes: the cloud is pushed from wall to wall. Diffusion in the closed box makes
-# the law of the particles forget where they started, so after a transient that law
+# widths out and back along the first two axes: the cloud is pushed from wall to wall.
+# Diffusion in the closed box makes the law of the particles forget where they started,
+# so after a transient that law
 # repeats with the wind's period. The coarse dynamics of the true system is then a closed
 # orbit traversed once per period, not a set of states visited at random. We encode a
 # long run of the micro solver from the same configuration, ask whether LED's long run
@@ -178,9 +179,8 @@ plots.metastable_states(z_pca, labels, centres, configs_k, eig, L=ad3.L);
 z_true = chapter.encoded_true_run(led, ad3, x_ic, ad3d.T_TRUE_LONG[profile], T_warm=P.T_warm, t0=t_ic, seed=seed)
 orbit = clustering.orbit_agreement(long.latents[0, 0], z_true)
 states_true = clustering.metastable_states(z_true, **ad3d.METASTABLE[profile])
-z_end = long.latents[0, 0][-orbit.period:] if orbit.period else long.latents[0, 0][len(long.latents[0, 0]) // 2:]
-sigma = (orbit.true_return or orbit.true_step) * orbit.scale / np.sqrt(2 * z_true.shape[1])  # per coordinate
-null = clustering.orbit_null_gaps(z_end, len(z_true), sigma=sigma, seed=seed, **ad3d.ORBIT_NULL[profile])
+null = clustering.orbit_null_gaps(orbit.points, len(z_true), sigma=orbit.return_noise, seed=seed,
+                                  **ad3d.ORBIT_NULL[profile])
 
 # %% [markdown]
 # The Gaussian surrogates of the test are blobs, and points spread along a curve give a
@@ -208,7 +208,7 @@ record("AD3.latent_orbit", {"period": orbit.period, "true_period": orbit.true_pe
        figure="F22", note=orbit.summary(ad3.coarse_dt) + " (periods in samples, distances as fractions of the range)")
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Paper Figure 22 against the truth: (a, b) the encoded true run in the first three PCA modes of LED's latent run (density), with LED's orbit (the last period of its long run, or its last half if it does not close) drawn over it; (c) the leading eigenvalues of the affinity of LED's run and of the encoded true run.", "name": "fig-ad3-latent-orbit"}}
-plots.latent_orbit(pca.transform(z_true), pca.transform(z_end), states.eigenvalues, states_true.eigenvalues);
+plots.latent_orbit(pca.transform(z_true), pca.transform(orbit.points), states.eigenvalues, states_true.eigenvalues);
 
 # %% [markdown]
 # ## The statistics of many forecasts (Figures 25, 26 and 3)
